@@ -1,0 +1,13 @@
+"""A loopback Hugging Face Hub: a local HTTP server the real huggingface_hub and datasets clients use as the Hub.
+
+    from loopback_hub import HubServer
+    with HubServer(data_dir, tokens={"hf_secret": "write"}) as hub:
+        os.environ["HF_ENDPOINT"] = hub.url  # before huggingface_hub is imported
+
+Command line: `python -m loopback_hub serve --data-dir DIR [--port 8808] [--host 127.0.0.1] [--write-token TOKEN]`.
+LFS-mode uploads work with and without `HF_HUB_DISABLE_XET=1` (Xet is answered by `loopback_hub.xet_cas`).
+"""
+
+from .server import HubServer
+
+__all__ = ["HubServer"]
