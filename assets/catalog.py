@@ -1,0 +1,169 @@
+"""The dataset catalog: which datasets the pipeline governs and where each one comes from."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.yaml"
+DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
+FORMATS = ("csv", "jsonl", "json", "parquet")
+ENTRY_FIELDS = {
+    "id", "title", "description", "source", "format", "license", "homepage", "citation",
+    "key_columns", "origin", "fixture", "policy", "visibility", "sign_off", "null_values",
+}
+
+
+class CatalogError(ValueError):
+    """The catalog file or one of its entries is malformed."""
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # file | http | hub
+    path: str | None = None  # file: absolute path; hub: path inside the repo
+    url: str | None = None
+    repo_id: str | None = None
+    revision: str = "main"
+    sha256: str | None = None  # expected digest, when the catalog pins one
+    seed: Path | None = None  # hub: bundled folder the demo uploads as the upstream repo
+
+    def describe(self) -> str:
+        if self.kind == "hub":
+            return f"hf://datasets/{self.repo_id}@{self.revision}/{self.path}"
+        return self.url if self.kind == "http" else str(self.path)
+
+    def resolved_url(self) -> str:
+        """The URL with ${VAR} taken from the environment, so a catalog can name a mirror chosen at run time."""
+        return expand_env(self.url or "")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    id: str
+    title: str
+    description: str
+    source: Source
+    format: str
+    license: str | None = None  # what the catalog declares
+    homepage: str | None = None
+    citation: str | None = None
+    key_columns: tuple[str, ...] = ()
+    null_values: tuple[str, ...] = ()  # CSV spellings of a missing value, e.g. "NA"
+    origin: str | None = None
+    fixture: str | None = None  # set on demo entries built to show a blocked or quarantined outcome
+    policy: str = "default"
+    visibility: str = "public"
+    sign_off: dict | None = field(default=None, hash=False)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path
+    policy: str
+    entries: tuple[CatalogEntry, ...]
+
+    def get(self, dataset_id: str) -> CatalogEntry:
+        for entry in self.entries:
+            if entry.id == dataset_id:
+                return entry
+        raise CatalogError(f"dataset {dataset_id!r} is not in the catalog {self.path}")
+
+    @property
+    def ids(self) -> list[str]:
+        return [entry.id for entry in self.entries]
+
+
+def catalog_path() -> Path:
+    return Path(os.environ.get("CATALOG_PATH") or BUNDLED_CATALOG)
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    path = Path(path or catalog_path())
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise CatalogError(f"catalog file not found: {path}") from error
+    except yaml.YAMLError as error:
+        raise CatalogError(f"catalog {path} is not valid YAML: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
+        raise CatalogError(f"catalog {path} must be a mapping with a 'datasets' list")
+    policy = str(document.get("policy", "default"))
+    entries = tuple(_entry(raw, path.parent, policy, index) for index, raw in enumerate(document["datasets"]))
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise CatalogError(f"catalog {path}: dataset id {entry.id!r} appears twice")
+        seen.add(entry.id)
+    return Catalog(path=path, policy=policy, entries=entries)
+
+
+def _entry(raw: object, root: Path, default_policy: str, index: int) -> CatalogEntry:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"catalog entry #{index + 1} must be a mapping")
+    dataset_id = str(raw.get("id", ""))
+    where = f"catalog entry {dataset_id or '#' + str(index + 1)!r}"
+    if not DATASET_ID.match(dataset_id):
+        raise CatalogError(f"{where}: id must match {DATASET_ID.pattern} (lower-case letters, digits, '-')")
+    unknown = set(raw) - ENTRY_FIELDS
+    if unknown:
+        raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(ENTRY_FIELDS)}")
+    fmt = raw.get("format")
+    if fmt not in FORMATS:
+        raise CatalogError(f"{where}: format must be one of {FORMATS}, got {fmt!r}")
+    for required in ("title", "source"):
+        if not raw.get(required):
+            raise CatalogError(f"{where}: missing required field {required!r}")
+    license_text = raw.get("license")
+    return CatalogEntry(
+        id=dataset_id,
+        title=str(raw["title"]),
+        description=str(raw.get("description", "")).strip(),
+        source=_source(raw["source"], root, where),
+        format=fmt,
+        license=str(license_text) if license_text is not None else None,
+        homepage=raw.get("homepage"),
+        citation=raw.get("citation"),
+        key_columns=tuple(raw.get("key_columns") or ()),
+        null_values=tuple(str(v) for v in raw.get("null_values") or ()),
+        origin=raw.get("origin"),
+        fixture=raw.get("fixture"),
+        policy=str(raw.get("policy", default_policy)),
+        visibility=str(raw.get("visibility", "public")),
+        sign_off=raw.get("sign_off"),
+    )
+
+
+def _source(raw: object, root: Path, where: str) -> Source:
+    if not isinstance(raw, dict) or raw.get("kind") not in SOURCE_KINDS:
+        raise CatalogError(f"{where}: source.kind must be one of {sorted(SOURCE_KINDS)}")
+    kind = raw["kind"]
+    for required in SOURCE_KINDS[kind]:
+        if not raw.get(required):
+            raise CatalogError(f"{where}: a {kind} source needs source.{required}")
+    values = {key: str(value) for key, value in raw.items() if key != "kind"}
+    if kind == "file":
+        values["path"] = str((root / values["path"]).resolve())
+    if kind == "http" and not re.match(r"^(https?://|\$\{)", values["url"]):
+        raise CatalogError(f"{where}: source.url must be http(s), got {values['url']!r}")
+    if "seed" in values:
+        values["seed"] = (root / values["seed"]).resolve()
+    unknown = set(values) - {"path", "url", "repo_id", "revision", "sha256", "seed"}
+    if unknown:
+        raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
+    return Source(kind=kind, **values)
+
+
+def expand_env(value: str) -> str:
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise CatalogError(f"environment variable {name} is not set (used in {value!r})")
+        return os.environ[name].rstrip("/")
+
+    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)\}", replace, value)

@@ -1,0 +1,55 @@
+"""Gather license and copyright evidence for a dataset from its catalog entry and the files beside its data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from huggingface_hub.repocard import metadata_load
+
+from assets.catalog import CatalogEntry
+from licenses import (LicenseSignal, copyright_holders, extract_copyright, signal, signals_from_datapackage,
+                      signals_from_file, signals_from_hub_card)
+
+LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
+# A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
+# code, say): it feeds the attribution text, not the license decision.
+NOTICE_FILES = ("NOTICE", "NOTICE.md", "NOTICE.txt")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    signals: list[LicenseSignal]
+    notices: list[str]  # copyright notices, as written
+    holders: list[str]
+    attribution: str  # the attribution text consumers must reproduce
+
+
+def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evidence:
+    """`evidence_files` maps a file name (LICENSE, NOTICE, README.md, ...) to its stored raw path."""
+    signals: list[LicenseSignal] = []
+    if entry.license:
+        signals.append(signal("catalog", entry.license))
+    texts: dict[str, str] = {}
+    for name, path in sorted(evidence_files.items()):
+        raw = Path(path).read_bytes()
+        texts[name] = raw.decode("utf-8", errors="replace")
+        if name in LICENSE_FILES:
+            signals.append(signals_from_file(name, raw))
+        elif name == "README.md":
+            signals.extend(card_signals(Path(path)))
+        elif name == "datapackage.json":
+            signals.extend(signals_from_datapackage(raw))
+    notices = list(dict.fromkeys(notice for name in (*NOTICE_FILES, *LICENSE_FILES, "README.md") if name in texts
+                                 for notice in extract_copyright(texts[name])))
+    notice_text = next((texts[name].strip() for name in NOTICE_FILES if name in texts), "")
+    return Evidence(signals, notices, copyright_holders(notices), notice_text or "\n".join(notices))
+
+
+def card_signals(readme: Path) -> list[LicenseSignal]:
+    try:
+        card = metadata_load(readme) or {}
+    except (ValueError, yaml.YAMLError) as error:  # an unreadable card is evidence of nothing but doubt
+        return [signal("hub_card", f"unreadable card YAML: {str(error).splitlines()[0]}")]
+    return signals_from_hub_card(card)

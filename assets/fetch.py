@@ -1,0 +1,176 @@
+"""Fetch a catalog source (local file, HTTP(S) URL or Hub dataset) into a content-addressed raw store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from assets.catalog import CatalogEntry, Source
+
+# Files beside the data that carry license and copyright evidence.
+EVIDENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING", "NOTICE", "NOTICE.md", "NOTICE.txt",
+                  "README.md", "datapackage.json")
+CHUNK = 1 << 20
+HTTP_TIMEOUT_S = 30
+
+
+class FetchError(RuntimeError):
+    """The source could not be fetched; the message names the source and the cause."""
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size_bytes: int
+    path: str
+
+
+@dataclass
+class FetchedSource:
+    dataset_id: str
+    kind: str
+    uri: str
+    retrieved_at: str
+    blob: StoredBlob
+    upstream_revision: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    evidence: dict[str, StoredBlob] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RawStore:
+    """Raw bytes kept by sha256, written to a temporary file first so a crash never leaves a partial blob."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def put_stream(self, stream: BinaryIO) -> StoredBlob:
+        return self.put_chunks(iter(lambda: stream.read(CHUNK), b""))
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> StoredBlob:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp:
+            try:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    tmp.write(chunk)
+            except BaseException:
+                os.unlink(tmp.name)
+                raise
+        return self._settle(Path(tmp.name), digest.hexdigest(), size)
+
+    def _settle(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
+        final = self.root / sha256[:2] / sha256
+        final.parent.mkdir(exist_ok=True)
+        os.replace(tmp, final)
+        return StoredBlob(sha256=sha256, size_bytes=size, path=str(final))
+
+
+def fetch(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+    fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
+    fetched = fetchers[entry.source.kind](entry, store)
+    expected = entry.source.sha256
+    if expected and expected.lower() != fetched.blob.sha256:
+        raise FetchError(
+            f"{entry.id}: checksum mismatch for {fetched.uri}: catalog pins sha256 {expected}, "
+            f"got {fetched.blob.sha256}"
+        )
+    if fetched.blob.size_bytes == 0:
+        raise FetchError(f"{entry.id}: source {fetched.uri} is empty (0 bytes)")
+    return fetched
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _fetch_file(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+    path = Path(entry.source.path)
+    if not path.is_file():
+        raise FetchError(f"{entry.id}: source file not found: {path}")
+    with path.open("rb") as stream:
+        blob = store.put_stream(stream)
+    evidence = {}
+    for name in EVIDENCE_NAMES:
+        candidate = path.parent / name
+        if candidate.is_file() and candidate != path:
+            with candidate.open("rb") as stream:
+                evidence[name] = store.put_stream(stream)
+    return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence,
+                         last_modified=datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat())
+
+
+def redact_url(url: str) -> str:
+    """Drop user:password from a URL before it is recorded anywhere."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=host)
+    return urlunsplit(parts)
+
+
+def _fetch_http(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+    url = entry.source.resolved_url()
+    shown = redact_url(url)
+    try:
+        with requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S) as response:
+            if response.status_code != 200:
+                raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}")
+            blob = store.put_chunks(response.iter_content(CHUNK))
+            etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    except requests.RequestException as error:
+        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {error}") from None
+    evidence = {}
+    base = url.rsplit("/", 1)[0]
+    for name in EVIDENCE_NAMES:
+        try:
+            with requests.get(f"{base}/{name}", stream=True, timeout=HTTP_TIMEOUT_S) as response:
+                if response.status_code == 200:
+                    evidence[name] = store.put_chunks(response.iter_content(CHUNK))
+        except requests.RequestException:
+            continue  # evidence beside the data is optional
+    return FetchedSource(entry.id, "http", shown, _now(), blob, etag=etag, last_modified=last_modified,
+                         evidence=evidence)
+
+
+def _fetch_hub(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    source: Source = entry.source
+    try:
+        info = HfApi().dataset_info(source.repo_id, revision=source.revision)
+        commit = info.sha
+        repo_files = {sibling.rfilename for sibling in info.siblings or []}
+        if source.path not in repo_files:
+            raise FetchError(f"{entry.id}: file {source.path!r} not found in Hub dataset "
+                             f"{source.repo_id} at {source.revision}")
+        local = hf_hub_download(source.repo_id, source.path, repo_type="dataset", revision=commit)
+        with open(local, "rb") as stream:
+            blob = store.put_stream(stream)
+        evidence = {}
+        for name in EVIDENCE_NAMES:
+            if name in repo_files:
+                path = hf_hub_download(source.repo_id, name, repo_type="dataset", revision=commit)
+                with open(path, "rb") as stream:
+                    evidence[name] = store.put_stream(stream)
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "?"
+        raise FetchError(f"{entry.id}: Hub error {status} reading {source.describe()}: "
+                         f"{str(error).splitlines()[0]}") from None
+    return FetchedSource(entry.id, "hub", f"hf://datasets/{source.repo_id}", _now(), blob,
+                         upstream_revision=commit, evidence=evidence)

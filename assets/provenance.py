@@ -1,0 +1,73 @@
+"""Provenance: decide, from the gathered evidence and the dataset's policy, whether it may be published."""
+
+import json
+
+import dagster as dg
+
+from assets.catalog import load_catalog
+from assets.evidence import gather_evidence
+from assets.ingest import raw_source
+from assets.partitions import dataset_partitions
+from assets.warehouse import Warehouse, as_json
+from licenses import SignOff, decide, load_policy
+
+
+@dg.asset(
+    partitions_def=dataset_partitions,
+    deps=[raw_source],
+    group_name="provenance",
+    code_version="1",
+    kinds={"python"},
+)
+def license_decision(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE / NOTICE files,
+    Hub card YAML, datapackage.json), the copyright holders and attribution, and the policy decision:
+    publish, blocked or quarantine, with the reasons a steward reads."""
+    entry = load_catalog().get(context.partition_key)
+    source = latest_source(warehouse, entry.id, context.run_id)
+    evidence_files = {name: blob["path"] for name, blob in json.loads(source["evidence"]).items()}
+    evidence = gather_evidence(entry, evidence_files)
+    sign_off = SignOff(**entry.sign_off) if entry.sign_off else None
+    decision = decide(evidence.signals, load_policy(entry.policy), sign_off=sign_off)
+    record = {
+        **decision.to_dict(),
+        "signals": [s.to_dict() for s in evidence.signals],
+        "copyright_notices": evidence.notices,
+        "copyright_holders": evidence.holders,
+        "attribution": evidence.attribution,
+        "source_sha256": source["raw_sha256"],
+    }
+    license_info = decision.license
+    with warehouse.connect() as connection:
+        connection.execute(
+            "INSERT OR REPLACE INTO governance.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [entry.id, entry.title, source["source_uri"], license_info.spdx, license_info.name, license_info.use,
+             license_info.attribution, license_info.share_alike, license_info.no_derivatives, decision.decision,
+             "; ".join(decision.reasons), decision.needs_review, decision.policy, evidence.holders,
+             as_json(record), context.run_id],
+        )
+    context.log.info(f"{entry.id}: {decision.decision} ({'; '.join(decision.reasons)})")
+    return dg.MaterializeResult(
+        metadata={
+            "license_spdx": license_info.spdx or "unknown",
+            "license_use": license_info.use,
+            "decision": decision.decision,
+            "reasons": dg.MetadataValue.md("\n".join(f"- {reason}" for reason in decision.reasons)),
+            "obligations": dg.MetadataValue.md("\n".join(f"- {o}" for o in decision.obligations) or "none"),
+            "needs_review": decision.needs_review,
+            "copyright_holders": evidence.holders,
+            "signals": dg.MetadataValue.json([s.to_dict() for s in evidence.signals]),
+        },
+        data_version=dg.DataVersion(f"{source['raw_sha256'][:16]}-{decision.decision}"),
+    )
+
+
+def latest_source(warehouse: Warehouse, dataset_id: str, run_id: str) -> dict:
+    """This run's fetch when there is one, else the latest: a steward may re-decide without re-fetching."""
+    source = warehouse.fetch_one(
+        "SELECT * FROM governance.sources WHERE dataset_id = ? ORDER BY run_id = ? DESC, retrieved_at DESC LIMIT 1",
+        [dataset_id, run_id],
+    )
+    if source is None:
+        raise RuntimeError(f"{dataset_id}: no ingested source yet; materialise raw_source first")
+    return source

@@ -1,0 +1,119 @@
+"""Loopback services for the local demo and the tests: an HTTP file server for the catalog's HTTP sources and,
+when HF_ENDPOINT is not set, the project's loopback Hub (seeded with the catalog's upstream Hub datasets)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import threading
+from contextlib import ExitStack, contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+from assets.catalog import Catalog
+
+
+class QuietFileHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@contextmanager
+def file_server(root: Path) -> Iterator[str]:
+    handler = functools.partial(QuietFileHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def local_services(catalog: Catalog, state_dir: Path) -> Iterator[list[str]]:
+    """Start what the environment does not already provide; yields a line per service started.
+    Must run before huggingface_hub is imported: the client reads HF_ENDPOINT once, at import."""
+    started = []
+    with ExitStack() as stack:
+        if "CATALOG_HTTP_BASE" not in os.environ:
+            base = stack.enter_context(file_server(catalog.path.parent / "data"))
+            stack.enter_context(environment(CATALOG_HTTP_BASE=base))
+            started.append(f"HTTP file server for the catalog's HTTP sources at {base}")
+        if "HF_ENDPOINT" not in os.environ:
+            from loopback_hub import HubServer
+
+            token = os.environ.get("HF_TOKEN") or f"hf_{secrets.token_hex(16)}"
+            hub = stack.enter_context(HubServer(state_dir / "loopback_hub", tokens={token: "write"}))
+            stack.enter_context(environment(HF_ENDPOINT=hub.url, HF_TOKEN=token))
+            started.append(f"loopback Hub at {hub.url}")
+        started += seed_upstream_repos(catalog)
+        yield started
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore what was there."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def seed_upstream_repos(catalog: Catalog) -> list[str]:
+    """Upload each Hub-sourced entry's bundled `seed` folder (a demo fixture) as its upstream repo when the
+    repo is missing. A refusal is reported, not raised: that dataset's ingest then names the cause."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    api, seeded = HfApi(), []
+    for entry in catalog.entries:
+        source = entry.source
+        if source.kind != "hub" or source.seed is None:
+            continue
+        try:
+            api.dataset_info(source.repo_id)
+            continue
+        except RepositoryNotFoundError:
+            pass
+        try:
+            api.create_repo(source.repo_id, repo_type="dataset")
+            api.upload_folder(repo_id=source.repo_id, repo_type="dataset", folder_path=source.seed,
+                              commit_message="Upstream release")
+        except HfHubHTTPError as error:
+            seeded.append(f"could not seed upstream Hub dataset {source.repo_id}: {str(error).splitlines()[0]}")
+            continue
+        seeded.append(f"seeded upstream Hub dataset {source.repo_id} from {source.seed.name}/")
+    return seeded
+
+
+def main() -> None:
+    """Serve the loopback services until interrupted, for `dagster dev` in another shell."""
+    import time
+
+    from assets.catalog import load_catalog
+
+    state_dir = Path(os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb")).resolve().parent
+    with local_services(load_catalog(), state_dir) as started:
+        for line in started:
+            print(line, flush=True)
+        print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']}",
+              flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

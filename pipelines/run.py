@@ -1,0 +1,66 @@
+"""The main command: run the governed path for every catalog dataset and print a per-dataset summary.
+
+    uv run python -m pipelines.run [--dataset ID ...]
+
+Without HF_ENDPOINT it starts the project's loopback Hub and publishes there."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from assets.catalog import load_catalog
+from assets.warehouse import Warehouse
+from pipelines.local_services import local_services
+from pipelines.summary import dataset_summary, format_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    warehouse_path = Path(os.environ.setdefault("WAREHOUSE_PATH", "data/warehouse.duckdb"))
+    catalog = load_catalog()
+    dataset_ids = args.dataset or catalog.ids
+    with local_services(catalog, warehouse_path.resolve().parent) as started:
+        for line in started:
+            print(f"started {line}")
+        outcomes = run_datasets(dataset_ids)
+    print(format_table(outcomes))
+    failed = [o for o in outcomes if o["error"]]
+    return 1 if failed else 0
+
+
+def run_datasets(dataset_ids: list[str]) -> list[dict]:
+    import dagster as dg
+
+    from pipelines.definitions import defs  # after local_services: huggingface_hub must see HF_ENDPOINT
+
+    job = defs.resolve_job_def("refresh_dataset")
+    warehouse = Warehouse(path=os.environ["WAREHOUSE_PATH"])
+    with dg.DagsterInstance.get() if "DAGSTER_HOME" in os.environ else dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("datasets", dataset_ids)
+        outcomes = []
+        for dataset_id in dataset_ids:
+            result = job.execute_in_process(
+                partition_key=dataset_id, instance=instance, raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+            outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result)))
+    return outcomes
+
+
+def run_error(result) -> str | None:
+    failures = [event for event in result.all_events if event.is_step_failure]
+    if not failures:
+        return None
+    error = failures[0].event_specific_data.error
+    return (error.cause.message if error.cause and "Error occurred while executing" in error.message
+            else error.message).strip().splitlines()[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Test session set-up: the project's loopback Hub plays the Hub, everything else is the real stack.
+
+HF_ENDPOINT is read when huggingface_hub is imported, so the Hub is started in pytest_configure,
+before any test module (and so huggingface_hub) is imported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+WRITE_TOKEN = "hf_loopbackWriteToken0123456789abcdef"
+READ_TOKEN = "hf_loopbackReadToken0123456789abcdef"
+_session: dict = {}
+
+
+def pytest_configure(config):
+    root = Path(tempfile.mkdtemp(prefix="governance-tests-"))
+    os.environ.update({
+        "HF_HOME": str(root / "hf_home"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GX_ANALYTICS_ENABLED": "False",
+        "HF_TOKEN": WRITE_TOKEN,
+    })
+    os.environ.pop("CATALOG_PATH", None)
+    from loopback_hub import HubServer
+
+    hub = HubServer(root / "hub", tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}).start()
+    os.environ["HF_ENDPOINT"] = hub.url
+    _session.update(root=root, hub=hub)
+
+
+def pytest_unconfigure(config):
+    if "hub" in _session:
+        _session["hub"].stop()
+        shutil.rmtree(_session["root"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hub_url() -> str:
+    return _session["hub"].url

@@ -1,0 +1,79 @@
+"""Bad input fails only its own dataset, with a message naming the dataset and the cause, and loses nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from huggingface_hub import HfApi
+
+from pipelines.run import main as run_main
+
+BUNDLED = Path(__file__).resolve().parent.parent / "catalog"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    data = tmp_path / "catalog" / "data"
+    shutil.copytree(BUNDLED / "data" / "palmer-penguins", data / "good-penguins")
+    (data / "broken").mkdir()
+    (data / "broken" / "rows.jsonl").write_text('{"a": 1}\n{"a": \n')
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("HUB_NAMESPACE", f"bad-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("CATALOG_PATH", str(tmp_path / "catalog" / "catalog.yaml"))
+    return tmp_path
+
+
+def write_catalog(root: Path, entries: list[dict]) -> None:
+    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}))
+
+
+GOOD = {"id": "good-penguins", "title": "Penguins", "format": "csv", "license": "CC0-1.0", "null_values": ["NA"],
+        "source": {"kind": "file", "path": "data/good-penguins/penguins.csv"}}
+
+
+def test_each_bad_source_fails_alone_with_a_clear_message(workspace, capsys):
+    write_catalog(workspace, [
+        GOOD,
+        {"id": "missing-file", "title": "Missing", "format": "csv", "license": "CC0-1.0",
+         "source": {"kind": "file", "path": "data/nowhere/rows.csv"}},
+        {"id": "unreachable-url", "title": "Unreachable", "format": "csv", "license": "CC0-1.0",
+         "source": {"kind": "http", "url": "http://127.0.0.1:9/rows.csv"}},
+        {"id": "not-found-url", "title": "Not found", "format": "csv", "license": "CC0-1.0",
+         "source": {"kind": "http", "url": "${CATALOG_HTTP_BASE}/nowhere/rows.csv"}},
+        {"id": "unparseable", "title": "Broken JSON lines", "format": "jsonl", "license": "CC0-1.0",
+         "source": {"kind": "file", "path": "data/broken/rows.jsonl"}},
+    ])
+    assert run_main([]) == 1
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert "published" in lines["good-penguins"]
+    assert "FAILED" in lines["missing-file"] and "source file not found" in lines["missing-file"]
+    assert "FAILED" in lines["unreachable-url"] and "could not fetch http://127.0.0.1:9/rows.csv" in lines["unreachable-url"]
+    assert "FAILED" in lines["not-found-url"] and "HTTP 404" in lines["not-found-url"]
+    assert "FAILED" in lines["unparseable"] and "could not read the source as jsonl" in lines["unparseable"]
+
+
+def test_a_broken_update_keeps_the_previous_snapshot_and_tag(workspace):
+    write_catalog(workspace, [GOOD])
+    assert run_main([]) == 0
+    warehouse = os.environ["WAREHOUSE_PATH"]
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        before = connection.execute("SELECT snapshot_id, parquet_path, published_tag FROM governance.snapshots").fetchall()
+    repo_id = f"{os.environ['HUB_NAMESPACE']}/good-penguins"
+    refs_before = HfApi().list_repo_refs(repo_id, repo_type="dataset")
+
+    (workspace / "catalog" / "data" / "good-penguins" / "penguins.csv").write_bytes(b"\xff\xfe\x00garbage\x00\n")
+    assert run_main([]) == 1
+
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        after = connection.execute("SELECT snapshot_id, parquet_path, published_tag FROM governance.snapshots").fetchall()
+        rows = connection.execute(f'SELECT count(*) FROM snapshots."{before[0][0]}"').fetchone()[0]
+    assert after == before and rows == 344
+    assert Path(before[0][1]).is_file()
+    refs_after = HfApi().list_repo_refs(repo_id, repo_type="dataset")
+    assert refs_after.tags == refs_before.tags and refs_after.branches == refs_before.branches

@@ -1,0 +1,43 @@
+"""Loading every definition fails fast on a broken import or a wiring mistake."""
+
+from datetime import datetime
+
+import dagster as dg
+
+from pipelines.definitions import defs
+
+
+def test_definitions_load_and_validate():
+    repository = defs.get_repository_def()
+    asset_keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
+    assert asset_keys == {"raw_source", "license_decision", "snapshot", "hub_release"}
+    check_names = {key.name for key in repository.asset_graph.asset_check_keys}
+    assert check_names == {"expectation_suite", "expectation_warnings"}
+    assert defs.resolve_job_def("refresh_dataset").partitions_def.name == "datasets"
+    assert {s.name for s in repository.schedule_defs} == {"nightly_refresh"}
+    assert {s.name for s in repository.sensor_defs} == {"catalog_sensor"}
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_catalog_sensor_adds_and_removes_partitions():
+    from assets.catalog import load_catalog
+    from pipelines.sensors import catalog_sensor
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("datasets", ["dropped-from-catalog"])
+    result = catalog_sensor(dg.build_sensor_context(instance=instance))
+    added = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.AddDynamicPartitionsRequest)]
+    removed = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
+    assert sorted(added[0].partition_keys) == sorted(load_catalog().ids)
+    assert removed[0].partition_keys == ["dropped-from-catalog"]
+
+
+def test_nightly_schedule_requests_one_run_per_dataset():
+    from pipelines.schedules import nightly_refresh
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("datasets", ["alpha-set", "beta-set"])
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 24, 2))
+        requests = list(nightly_refresh(context))
+    assert sorted(r.partition_key for r in requests) == ["alpha-set", "beta-set"]
+    assert {r.run_key for r in requests} == {"alpha-set-2026-11-24", "beta-set-2026-11-24"}

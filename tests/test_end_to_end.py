@@ -1,0 +1,118 @@
+"""The whole governed path on the bundled catalog, through the real Dagster job, DuckDB, GX and the Hub clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+from huggingface_hub import HfApi
+
+from pipelines.run import main as run_main
+
+EXPECTED = {  # dataset id -> (decision, SPDX, rows)
+    "palmer-penguins": ("publish", "CC0-1.0", 344),
+    "palmer-penguins-raw": ("publish", "CC0-1.0", 344),
+    "mauna-loa-co2": ("publish", "CC-BY-4.0", 741),
+    "world-countries": ("publish", "ODbL-1.0", 250),
+    "cloudflare-verified-bots": ("blocked", "CC-BY-NC-4.0", 705),
+    "garden-sensor-fixture": ("quarantine", None, 24),
+}
+
+
+@pytest.fixture(scope="module")
+def governed(tmp_path_factory):
+    """Run the main command once on the bundled catalog into a fresh warehouse and Hub namespace."""
+    root = tmp_path_factory.mktemp("governed")
+    saved = {name: os.environ.get(name) for name in ("WAREHOUSE_PATH", "HUB_NAMESPACE")}
+    os.environ["WAREHOUSE_PATH"] = str(root / "warehouse.duckdb")
+    os.environ["HUB_NAMESPACE"] = f"e2e-{uuid.uuid4().hex[:8]}"
+    exit_code = run_main([])
+    yield {"root": root, "namespace": os.environ["HUB_NAMESPACE"], "exit_code": exit_code,
+           "warehouse": os.environ["WAREHOUSE_PATH"]}
+    for name, value in saved.items():
+        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+
+
+def query(governed, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(governed["warehouse"], read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+def test_every_bundled_dataset_reaches_its_license_outcome(governed):
+    assert governed["exit_code"] == 0
+    rows = dict((r[0], r[1:]) for r in query(
+        governed, "SELECT dataset_id, decision, license_spdx, license_use, decision_reason FROM governance.datasets"))
+    assert set(rows) == set(EXPECTED)
+    for dataset_id, (decision, spdx, _) in EXPECTED.items():
+        assert rows[dataset_id][0] == decision, (dataset_id, rows[dataset_id])
+        assert rows[dataset_id][1] == spdx, (dataset_id, rows[dataset_id])
+    assert rows["cloudflare-verified-bots"][2] == "non-commercial"
+    assert "non-commercial" in rows["cloudflare-verified-bots"][3].lower()
+    assert rows["garden-sensor-fixture"][2] == "unknown"
+
+
+def test_snapshots_hold_every_row_and_only_vetted_ones_are_published(governed):
+    snapshots = {r[0]: r[1:] for r in query(
+        governed, "SELECT dataset_id, row_count, checks_passed, published_tag, parquet_path, snapshot_id"
+                  " FROM governance.snapshots")}
+    for dataset_id, (decision, _, rows) in EXPECTED.items():
+        row_count, checks_passed, tag, parquet_path, snapshot_id = snapshots[dataset_id]
+        assert row_count == rows
+        assert Path(parquet_path).is_file() and (Path(parquet_path).parent / "provenance.json").is_file()
+        assert checks_passed is True
+        assert (tag == snapshot_id) if decision == "publish" else tag is None
+    in_view = query(governed, f'SELECT count(*) FROM snapshots."{snapshots["palmer-penguins"][4]}"')[0][0]
+    assert in_view == 344
+
+
+def test_published_snapshot_loads_with_datasets_at_its_tag(governed):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
+    snapshot_id, parquet_path = query(governed, "SELECT snapshot_id, parquet_path FROM governance.snapshots"
+                                                " WHERE dataset_id = 'mauna-loa-co2'")[0]
+    repo_id = f"{governed['namespace']}/mauna-loa-co2"
+    loaded = load_dataset(repo_id, revision=snapshot_id, split="train")
+    with duckdb.connect() as connection:
+        expected = connection.execute("SELECT * FROM read_parquet(?)", [parquet_path]).fetchall()
+    assert [tuple(row.values()) for row in loaded] == expected
+    card = DatasetCard.load(repo_id, repo_type="dataset", revision=snapshot_id)
+    assert card.data.license == "cc-by-4.0"
+    assert "Scripps" in card.text
+    files = set(HfApi().list_repo_files(repo_id, repo_type="dataset", revision=snapshot_id))
+    assert {"README.md", "provenance.json", "LICENSE", "data/train-00000-of-00001.parquet"} <= files
+
+
+def test_blocked_and_quarantined_datasets_never_reach_the_hub(governed):
+    api = HfApi()
+    for dataset_id in ("cloudflare-verified-bots", "garden-sensor-fixture"):
+        assert not api.repo_exists(f"{governed['namespace']}/{dataset_id}", repo_type="dataset")
+
+
+def test_provenance_record_travels_with_the_snapshot(governed):
+    repo_id = f"{governed['namespace']}/world-countries"
+    snapshot_id, content_sha256 = query(governed, "SELECT snapshot_id, content_sha256 FROM governance.snapshots"
+                                                  " WHERE dataset_id = 'world-countries'")[0]
+    from huggingface_hub import hf_hub_download
+
+    record = json.loads(Path(hf_hub_download(repo_id, "provenance.json", repo_type="dataset",
+                                             revision=snapshot_id)).read_text())
+    assert record["source"]["kind"] == "hub"
+    assert record["source"]["sha256"] == content_sha256
+    assert len(record["source"]["upstream_revision"]) == 40
+    assert record["license"]["decision"] == "publish"
+    assert record["pipeline"]["dagster_run_id"]
+
+
+def test_second_run_on_unchanged_inputs_makes_no_snapshot_and_no_commit(governed):
+    api = HfApi()
+    repo_id = f"{governed['namespace']}/palmer-penguins"
+    commits_before = len(api.list_repo_commits(repo_id, repo_type="dataset"))
+    snapshots_before = query(governed, "SELECT snapshot_id FROM governance.snapshots ORDER BY 1")
+    assert run_main([]) == 0
+    assert query(governed, "SELECT snapshot_id FROM governance.snapshots ORDER BY 1") == snapshots_before
+    assert len(api.list_repo_commits(repo_id, repo_type="dataset")) == commits_before
