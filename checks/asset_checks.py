@@ -31,7 +31,7 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     snapshot_id = snapshot_id_for(entry, latest_source(warehouse, dataset_id, context.run.run_id)["raw_sha256"])
     row = warehouse.fetch_one("SELECT parquet_path FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
     suite = load_suite(dataset_id, list(entry.key_columns))
-    run = run_suite(Path(row["parquet_path"]), suite, data_docs_dir=warehouse.root / "data_docs" / snapshot_id)
+    run = run_suite(Path(row["parquet_path"]), suite, data_docs_dir=warehouse.root / "data_docs" / dataset_id)
     record_outcomes(warehouse, snapshot_id, run, context.run.run_id)
     for spec, severity in ((BLOCKING, "ERROR"), (WARNINGS, "WARN")):
         outcomes = [o for o in run.outcomes if o.severity == severity]

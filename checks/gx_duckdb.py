@@ -1,0 +1,399 @@
+"""Run a dataset's expectation suite with Great Expectations' SQL engine on an in-process DuckDB.
+
+The snapshot is an immutable Parquet file. Each run opens a private in-memory DuckDB (`duckdb:///:memory:`
+through duckdb-engine), creates a view `snapshot` over `read_parquet(<file>)` and lets GX query the view:
+the warehouse file is never opened (so never locked) and the data is never loaded into pandas.
+
+Great Expectations costs seconds to import, so it is imported inside the run, never when this module is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from checks.suite import ExpectationSpec, Suite, SuiteError
+
+if TYPE_CHECKING:
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.data_context import AbstractDataContext
+    from great_expectations.expectations import Expectation
+
+LOGGER = logging.getLogger(__name__)
+SNAPSHOT_VIEW = "snapshot"
+SAMPLE_SIZE = 5  # unexpected values kept per outcome
+MAX_TEXT = 200  # longest sample or observed string kept, in characters
+MAX_ITEMS = 20  # longest observed list kept
+DATA_DOCS_SITE = "snapshot_docs"
+# BASIC gives counts and a partial list of unexpected values without fetching them all (COMPLETE would).
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_SIZE}
+GX_SEVERITY = {"ERROR": "critical", "WARN": "warning"}
+# GX's regex expectations -> our DuckDB variants (defined by prepare_gx).
+DUCKDB_REGEX_TYPES = {
+    "expect_column_values_to_match_regex": "expect_column_values_to_match_regex_duckdb",
+    "expect_column_values_to_not_match_regex": "expect_column_values_to_not_match_regex_duckdb",
+}
+SAMPLE_KEYS = {"partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
+               "unexpected_list", "unexpected_index_list", "unexpected_index_query", "details"}
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    name: str
+    expectation_type: str
+    column: str | None
+    severity: str  # ERROR | WARN
+    passed: bool
+    observed: dict  # JSON-safe: observed_value, element_count, unexpected_count, unexpected_percent, error ...
+    sample_values: list  # up to SAMPLE_SIZE distinct unexpected values, JSON-safe, never whole rows
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    outcomes: list[ExpectationOutcome]
+    success: bool  # every ERROR expectation passed
+    data_docs_index: Path | None
+    duration_s: float
+
+
+def run_suite(parquet_path: Path, suite: Suite, data_docs_dir: Path | None = None) -> SuiteRun:
+    """Validate the Parquet snapshot against the suite; build GX Data Docs in `data_docs_dir` if given."""
+    prepare_gx()  # seconds on first use (the GX import): not part of duration_s
+    started = time.perf_counter()
+    data_docs_dir = Path(data_docs_dir).resolve() if data_docs_dir else None
+    context = new_context(data_docs_dir)
+    datasource = context.data_sources.add_duckdb_snapshot(
+        "duckdb", connection_string="duckdb:///:memory:", kwargs={"poolclass": _static_pool()},
+    )
+    engine = datasource.get_execution_engine()
+    try:
+        create_snapshot_view(engine, Path(parquet_path).resolve())
+        asset = datasource.add_table_asset(SNAPSHOT_VIEW, table_name=SNAPSHOT_VIEW)
+        batch_definition = asset.add_batch_definition_whole_table("whole snapshot")
+        expectations = [duckdb_expectation(spec, suite) for spec in suite.expectations]
+        return validate(context, batch_definition, suite, expectations, data_docs_dir, started)
+    finally:
+        engine.release()
+
+
+@functools.cache
+def prepare_gx() -> None:
+    """Import GX (seconds) and define, once per process, what it lacks for DuckDB."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # read when GX is imported
+    import great_expectations  # noqa: F401
+
+    _define_duckdb_snapshot_datasource()
+    _define_duckdb_regex_expectations()
+
+
+def new_context(data_docs_dir: Path | None) -> AbstractDataContext:
+    """An ephemeral GX context: in-memory stores, no analytics, no progress bars, our Data Docs site only."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites = {DATA_DOCS_SITE: _data_docs_site(Path(data_docs_dir))} if data_docs_dir else {}
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def validate(
+    context: AbstractDataContext,
+    batch_definition: BatchDefinition,
+    suite: Suite,
+    expectations: Sequence[Expectation],
+    data_docs_dir: Path | None,
+    started: float,
+) -> SuiteRun:
+    """Run GX expectations built from `suite` (same order) on one batch; shared by every engine."""
+    import great_expectations as gx
+
+    gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.dataset_id, expectations=list(expectations)))
+    result, stored = _validation_result(context, batch_definition, gx_suite, with_docs=bool(data_docs_dir))
+    by_name = {r.expectation_config.meta["check"]: r for r in result.results}
+    outcomes = [outcome(spec, by_name[spec.name]) for spec in suite.expectations]
+    index = build_data_docs(context, Path(data_docs_dir)) if data_docs_dir and stored else None
+    return SuiteRun(
+        outcomes=outcomes,
+        success=all(o.passed for o in outcomes if o.severity == "ERROR"),
+        data_docs_index=index,
+        duration_s=time.perf_counter() - started,
+    )
+
+
+def _validation_result(
+    context: AbstractDataContext, batch_definition: BatchDefinition, gx_suite: Any, with_docs: bool
+) -> tuple[Any, bool]:
+    """GX's suite validation result, and whether it went into the context's store (which Data Docs render)."""
+    import great_expectations as gx
+
+    if with_docs:
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=gx_suite.name, data=batch_definition, suite=gx_suite)
+        )
+        try:
+            return definition.run(result_format=RESULT_FORMAT), True
+        except TypeError as error:
+            # GX validated, then failed to serialise the result into its store: a numpy value it left in
+            # (e.g. expect_column_quantile_values_to_be_between's success). Validate again without the store.
+            if "JSON serializable" not in str(error):
+                raise
+            LOGGER.warning("no Data Docs for suite %s: GX could not store its result (%s)", gx_suite.name, error)
+    return batch_definition.get_batch().validate(gx_suite, result_format=RESULT_FORMAT), False
+
+
+# --- expectations ---------------------------------------------------------------------------------------
+
+
+def gx_expectation(spec: ExpectationSpec, suite: Suite, expectation_type: str | None = None) -> Expectation:
+    """The GX expectation for a spec, tagged with the check name so its result can be found again."""
+    from great_expectations.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    try:
+        expectation_class = get_expectation_impl(expectation_type or spec.type)
+    except ExpectationNotFoundError:
+        raise SuiteError(f"{suite.where(spec)}: GX has no registered expectation {spec.type}") from None
+    kwargs = dict(spec.kwargs)
+    try:
+        meta = {**(kwargs.pop("meta", None) or {}), "check": spec.name}  # the YAML may add its own meta
+        return expectation_class(**kwargs, meta=meta, severity=GX_SEVERITY[spec.severity])
+    except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        raise SuiteError(f"{suite.where(spec)}: invalid kwargs for {spec.type}: {_one_line(error)}") from None
+
+
+def _one_line(error: Exception) -> str:
+    """Pydantic's multi-line ValidationError as "field: problem; ..."."""
+    if hasattr(error, "errors"):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+    return str(error)
+
+
+def duckdb_expectation(spec: ExpectationSpec, suite: Suite) -> Expectation:
+    """GX's regex expectations do not support DuckDB: use our variants computed with DuckDB's regexp_matches."""
+    return gx_expectation(spec, suite, DUCKDB_REGEX_TYPES.get(spec.type))
+
+
+# --- results --------------------------------------------------------------------------------------------
+
+
+def outcome(spec: ExpectationSpec, result: Any) -> ExpectationOutcome:
+    """Our outcome for one GX ExpectationValidationResult."""
+    error = _error_message(result.exception_info)
+    details = dict(result.result or {})
+    observed = {key: value for key, value in details.items() if key not in SAMPLE_KEYS}
+    samples = details.get("partial_unexpected_list") or []
+    if error:
+        observed["error"] = error
+    return ExpectationOutcome(
+        name=spec.name,
+        expectation_type=spec.type,
+        column=spec.column,
+        severity=spec.severity,
+        passed=bool(result.success) and not error,
+        observed=json_safe(observed),
+        sample_values=_distinct(json_safe(value) for value in samples)[:SAMPLE_SIZE],
+    )
+
+
+def _error_message(exception_info: dict | None) -> str | None:
+    """GX reports an expectation that raised either flat or keyed by metric: find any raised message."""
+    if not exception_info:
+        return None
+    infos = [exception_info] if "raised_exception" in exception_info else list(exception_info.values())
+    messages = [str(info.get("exception_message")) for info in infos
+                if isinstance(info, dict) and info.get("raised_exception")]
+    return "; ".join(messages)[:MAX_TEXT * 5] or None
+
+
+def _distinct(values: Iterator[Any]) -> list:
+    seen: list = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def json_safe(value: Any) -> Any:
+    """A small value json.dumps accepts (strictly: no NaN): text cut to MAX_TEXT characters, lists to MAX_ITEMS."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):  # e.g. every distinct value of a column: keep the first few
+        items = list(value)
+        more = [f"... {len(items) - MAX_ITEMS} more"] if len(items) > MAX_ITEMS else []
+        return [json_safe(item) for item in items[:MAX_ITEMS]] + more
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value[: MAX_TEXT // 2].hex()
+    if hasattr(value, "item"):  # numpy scalars
+        return json_safe(value.item())
+    return str(value)[:MAX_TEXT]
+
+
+# --- Data Docs ------------------------------------------------------------------------------------------
+
+
+def _data_docs_site(directory: Path) -> dict:
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+
+
+def build_data_docs(context: AbstractDataContext, directory: Path) -> Path:
+    context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    index = directory / "index.html"
+    if not index.is_file():
+        raise RuntimeError(f"GX did not write the Data Docs index {index}")
+    return index
+
+
+# --- DuckDB datasource ----------------------------------------------------------------------------------
+
+
+def create_snapshot_view(engine: Any, parquet_path: Path) -> None:
+    """The `snapshot` view over the Parquet file, in the run's private in-memory database."""
+    if not parquet_path.is_file():
+        raise FileNotFoundError(f"no Parquet snapshot at {parquet_path}")
+    with engine.get_connection() as connection:
+        connection.exec_driver_sql(
+            f"CREATE VIEW {SNAPSHOT_VIEW} AS SELECT * FROM read_parquet({_sql_string(str(parquet_path))})"
+        )
+        connection.commit()
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _static_pool() -> type:
+    import sqlalchemy
+
+    # One DBAPI connection, so the datasource's table check and GX's metrics see the same in-memory database.
+    return sqlalchemy.pool.StaticPool
+
+
+def _define_duckdb_snapshot_datasource() -> None:
+    """Define the `duckdb_snapshot` datasource type (GX registers it as the class is created), which makes
+    `context.data_sources.add_duckdb_snapshot(...)`.
+
+    Why a datasource type of our own: GX's SQL engine reads a query's rows after closing the connection it ran
+    on (`SqlAlchemyExecutionEngine.execute_query`). duckdb-engine keeps the rows on the DBAPI connection itself,
+    and closing a SQLAlchemy connection rolls back its transaction, which discards them: every metric came
+    back empty and every expectation failed with nothing observed. No create_engine option avoids that
+    rollback for duckdb-engine (it has no autocommit mode), so the engine must keep one connection open for
+    its life, as GX itself does for sqlite (`_PERSISTED_CONNECTION_DIALECTS`). GX chooses the execution engine
+    class per datasource type (`execution_engine_type`; its SqliteDatasource works the same way), so this
+    subclasses the public `SQLDatasource` and `SqlAlchemyExecutionEngine` instead of patching GX internals.
+    """
+    from great_expectations.datasource.fluent import SQLDatasource
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+
+    class OneConnectionExecutionEngine(SqlAlchemyExecutionEngine):
+        @contextmanager
+        def get_connection(self) -> Iterator[Any]:
+            if self._connection is None:  # GX's own slot for a persisted connection
+                self._connection = self.engine.connect()
+            try:
+                yield self._connection
+            except Exception:
+                # A failed query aborts DuckDB's transaction; without a rollback every later query of the
+                # run would fail too ("Current transaction is aborted"), not just this expectation.
+                self._connection.rollback()
+                raise
+
+        def release(self) -> None:
+            """Close the held connection and the in-memory database."""
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            self.engine.dispose()
+
+    class DuckDBSnapshotDatasource(SQLDatasource):  # registered with GX by its metaclass, as type below
+        type: Literal["duckdb_snapshot"] = "duckdb_snapshot"
+
+        @property
+        def execution_engine_type(self) -> type[SqlAlchemyExecutionEngine]:
+            return OneConnectionExecutionEngine
+
+        def get_engine(self) -> Any:
+            # GX checks a table asset through this engine: make it the one the view lives in.
+            return self.get_execution_engine().engine
+
+
+def _define_duckdb_regex_expectations() -> None:
+    """`expect_column_values_to_(not_)match_regex_duckdb`: GX's regex expectations, computed by DuckDB.
+
+    GX builds its SQL regex condition per dialect and has none for DuckDB ("Regex is not supported for dialect
+    duckdb"). These subclasses keep everything of GX's expectations (kwargs such as `mostly`, counts, samples,
+    Data Docs rendering) and only give the metric a DuckDB condition: `regexp_matches`, which finds the
+    pattern anywhere in the value like GX does on other engines (anchor it with ^...$ for a whole match).
+    Nulls are skipped, as for every GX column map expectation.
+    """
+    import sqlalchemy as sa
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.core.expect_column_values_to_match_regex import (
+        ExpectColumnValuesToMatchRegex,
+    )
+    from great_expectations.expectations.core.expect_column_values_to_not_match_regex import (
+        ExpectColumnValuesToNotMatchRegex,
+    )
+    from great_expectations.expectations.metrics.column_map_metrics.column_values_match_regex import (
+        ColumnValuesMatchRegex,
+    )
+    from great_expectations.expectations.metrics.column_map_metrics.column_values_not_match_regex import (
+        ColumnValuesNotMatchRegex,
+    )
+    from great_expectations.expectations.metrics.map_metric_provider import column_condition_partial
+
+    def regexp_matches(column: Any, regex: str) -> Any:
+        return sa.func.regexp_matches(sa.cast(column, sa.String), regex)
+
+    class ColumnValuesMatchRegexDuckdb(ColumnValuesMatchRegex):
+        condition_metric_name = "column_values.match_regex_duckdb"
+
+        @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+        def _sqlalchemy(cls, column: Any, regex: str, **kwargs: Any) -> Any:
+            return regexp_matches(column, regex)
+
+    class ColumnValuesNotMatchRegexDuckdb(ColumnValuesNotMatchRegex):
+        condition_metric_name = "column_values.not_match_regex_duckdb"
+
+        @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+        def _sqlalchemy(cls, column: Any, regex: str, **kwargs: Any) -> Any:
+            return sa.not_(regexp_matches(column, regex))
+
+    class ExpectColumnValuesToMatchRegexDuckdb(ExpectColumnValuesToMatchRegex):
+        map_metric = "column_values.match_regex_duckdb"
+
+    class ExpectColumnValuesToNotMatchRegexDuckdb(ExpectColumnValuesToNotMatchRegex):
+        map_metric = "column_values.not_match_regex_duckdb"
