@@ -19,7 +19,10 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None) ->
     elif dataset.get("decision") and dataset["decision"] != "publish":
         outcome = f"not published: {dataset['decision_reason']}"
     elif snapshot.get("checks_passed") is False:
-        outcome = "not published: blocking quality checks failed"
+        failed = warehouse.fetch_all(
+            "SELECT DISTINCT check_name FROM governance.check_results WHERE snapshot_id = ? AND NOT passed"
+            " AND severity = 'ERROR' ORDER BY 1", [snapshot["snapshot_id"]])
+        outcome = f"not published: blocking quality checks failed ({', '.join(r['check_name'] for r in failed)})"
     else:
         outcome = f"not published: {snapshot.get('publish_error') or 'see the run in the Dagster UI'}"
     checks = {True: "passed", False: "failed", None: "-"}[snapshot.get("checks_passed")]
