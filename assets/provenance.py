@@ -20,8 +20,8 @@ from licenses import SignOff, decide, load_policy
     kinds={"python"},
 )
 def license_decision(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE / NOTICE files,
-    Hub card YAML, datapackage.json), the copyright holders and attribution, and the policy decision:
+    """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE file,
+    Hub card YAML, datapackage.json), the copyright holders and attribution (NOTICE), and the policy decision:
     publish, blocked or quarantine, with the reasons a steward reads."""
     entry = load_catalog().get(context.partition_key)
     source = latest_source(warehouse, entry.id, context.run_id)

@@ -42,14 +42,14 @@ def local_services(catalog: Catalog, state_dir: Path) -> Iterator[list[str]]:
         if "CATALOG_HTTP_BASE" not in os.environ:
             base = stack.enter_context(file_server(catalog.path.parent / "data"))
             stack.enter_context(environment(CATALOG_HTTP_BASE=base))
-            started.append(f"HTTP file server for the catalog's HTTP sources at {base}")
+            started.append(f"started an HTTP file server for the catalog's HTTP sources at {base}")
         if "HF_ENDPOINT" not in os.environ:
             from loopback_hub import HubServer
 
             token = os.environ.get("HF_TOKEN") or f"hf_{secrets.token_hex(16)}"
             hub = stack.enter_context(HubServer(state_dir / "loopback_hub", tokens={token: "write"}))
             stack.enter_context(environment(HF_ENDPOINT=hub.url, HF_TOKEN=token))
-            started.append(f"loopback Hub at {hub.url}")
+            started.append(f"started the loopback Hub at {hub.url}")
         started += seed_upstream_repos(catalog)
         yield started
 

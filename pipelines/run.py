@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     dataset_ids = args.dataset or catalog.ids
     with local_services(catalog, warehouse_path.resolve().parent) as started:
         for line in started:
-            print(f"started {line}")
+            print(line)
         outcomes = run_datasets(dataset_ids)
     print(format_table(outcomes))
     failed = [o for o in outcomes if o["error"]]

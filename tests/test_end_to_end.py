@@ -71,7 +71,7 @@ def test_snapshots_hold_every_row_and_only_vetted_ones_are_published(governed):
 
 def test_published_snapshot_loads_with_datasets_at_its_tag(governed):
     from datasets import load_dataset
-    from huggingface_hub import DatasetCard
+    from huggingface_hub import DatasetCard, hf_hub_download
 
     snapshot_id, parquet_path = query(governed, "SELECT snapshot_id, parquet_path FROM governance.snapshots"
                                                 " WHERE dataset_id = 'mauna-loa-co2'")[0]
@@ -80,7 +80,7 @@ def test_published_snapshot_loads_with_datasets_at_its_tag(governed):
     with duckdb.connect() as connection:
         expected = connection.execute("SELECT * FROM read_parquet(?)", [parquet_path]).fetchall()
     assert [tuple(row.values()) for row in loaded] == expected
-    card = DatasetCard.load(repo_id, repo_type="dataset", revision=snapshot_id)
+    card = DatasetCard.load(hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=snapshot_id))
     assert card.data.license == "cc-by-4.0"
     assert "Scripps" in card.text
     files = set(HfApi().list_repo_files(repo_id, repo_type="dataset", revision=snapshot_id))

@@ -1,0 +1,56 @@
+"""License and provenance governance for datasets.
+
+classify() maps any license string to an SPDX id (or None), a use class and obligations;
+evidence.py gathers and reconciles signals from each source; policy.py decides, from a
+policy file, whether a dataset may be published. A plain library: no pipeline imports,
+and the SPDX data and policy files load lazily on first use.
+"""
+
+from licenses.classify import classify
+from licenses.copyright import copyright_holders, extract_copyright
+from licenses.evidence import (
+    LicenseSignal,
+    Reconciled,
+    reconcile,
+    signal,
+    signal_from_column,
+    signals_from_datapackage,
+    signals_from_file,
+    signals_from_hub_card,
+)
+from licenses.info import LicenseInfo
+from licenses.policy import (
+    LicenseDecision,
+    Policy,
+    PolicyError,
+    PolicyNotFoundError,
+    SignOff,
+    available_policies,
+    decide,
+    license_traits,
+    load_policy,
+)
+
+__all__ = [
+    "LicenseDecision",
+    "LicenseInfo",
+    "LicenseSignal",
+    "Policy",
+    "PolicyError",
+    "PolicyNotFoundError",
+    "Reconciled",
+    "SignOff",
+    "available_policies",
+    "classify",
+    "copyright_holders",
+    "decide",
+    "extract_copyright",
+    "license_traits",
+    "load_policy",
+    "reconcile",
+    "signal",
+    "signal_from_column",
+    "signals_from_datapackage",
+    "signals_from_file",
+    "signals_from_hub_card",
+]

@@ -1,0 +1,277 @@
+"""Publishing policy as data (licenses/policies/*.yaml) and the license decision.
+
+A dataset's license has traits (public-domain, permissive, share-alike, use-restricted,
+no-derivatives, non-commercial, research-only, no-redistribution, unknown). The policy
+gives each trait a decision; the strictest wins: blocked > quarantine > publish. When the
+evidence disagrees, every disagreeing license is judged, so the most restrictive wins.
+
+"Forbids redistribution" (what a steward's sign-off can never override) is a policy
+setting, `sign_off_cannot_release`. The default policy lists:
+- no-redistribution: the terms say so ("may not be redistributed", "internal use only");
+- no-derivatives: a published snapshot is converted, validated and filtered, i.e. adapted;
+- research-only: such terms are personal agreements, they do not extend to the public.
+Non-commercial alone does not forbid redistribution. A sign-off releases only a
+quarantined dataset; a blocked one needs a policy that allows its license.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from licenses.copyright import copyright_holders, extract_copyright
+from licenses.evidence import LicenseSignal, reconcile
+from licenses.info import LicenseInfo, unknown
+
+POLICY_DIR = Path(__file__).with_name("policies")
+DECISIONS = ("publish", "quarantine", "blocked")  # least to most strict
+TRAITS = (
+    "public-domain",
+    "permissive",
+    "share-alike",
+    "use-restricted",
+    "no-derivatives",
+    "non-commercial",
+    "research-only",
+    "no-redistribution",
+    "unknown",
+)
+
+
+class PolicyError(ValueError):
+    """A policy file that does not say what it must."""
+
+
+class PolicyNotFoundError(PolicyError, FileNotFoundError):
+    """No policy of that name; the message lists the available ones."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    decision: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    audience: str  # "public" or "internal"
+    snapshot_keeps_upstream_license: bool
+    sign_off_cannot_release: frozenset[str]
+    traits: dict[str, Rule]
+    conflict: Rule
+    no_evidence: Rule
+
+
+@dataclass(frozen=True)
+class SignOff:
+    who: str
+    when: str  # ISO date or timestamp
+    why: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class LicenseDecision:
+    decision: str  # "publish" | "blocked" | "quarantine"
+    reasons: list[str]
+    license: LicenseInfo
+    obligations: list[str]
+    policy: str
+    needs_review: bool
+    sign_off: SignOff | None
+    conflicts: list[str] = field(default_factory=list)
+    copyright: list[str] = field(default_factory=list)  # notices found in the evidence
+
+    def to_dict(self) -> dict:
+        return {
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "license": self.license.to_dict(),
+            "obligations": list(self.obligations),
+            "policy": self.policy,
+            "needs_review": self.needs_review,
+            "sign_off": self.sign_off.to_dict() if self.sign_off else None,
+            "conflicts": list(self.conflicts),
+            "copyright": list(self.copyright),
+        }
+
+
+def available_policies() -> list[str]:
+    return sorted(path.stem for path in POLICY_DIR.glob("*.yaml"))
+
+
+def _rule(raw: object, where: str) -> Rule:
+    if not isinstance(raw, dict) or raw.get("decision") not in DECISIONS or not raw.get("reason"):
+        raise PolicyError(f"{where}: needs a decision ({', '.join(DECISIONS)}) and a reason")
+    reason = str(raw["reason"])
+    try:
+        reason.format(license="", evidence="", conflicts="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise PolicyError(f"{where}: reason may use only {{license}}, {{evidence}}, {{conflicts}} ({error})") from None
+    return Rule(raw["decision"], reason)
+
+
+def load_policy(name: str = "default") -> Policy:
+    """Read licenses/policies/<name>.yaml (or a path to a policy file)."""
+    import yaml
+
+    is_path = str(name).endswith((".yaml", ".yml"))
+    path = Path(name) if is_path else POLICY_DIR / f"{name}.yaml"
+    if not path.is_file() or (not is_path and name not in available_policies()):
+        raise PolicyNotFoundError(f"no license policy {name!r}; available: {', '.join(available_policies())}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    traits = raw.get("traits") or {}
+    missing = [t for t in TRAITS if t not in traits]
+    if missing:
+        raise PolicyError(f"policy {path.name}: no rule for trait(s) {', '.join(missing)}")
+    unknown_traits = set(raw.get("sign_off_cannot_release") or []) - set(TRAITS)
+    if unknown_traits:
+        raise PolicyError(f"policy {path.name}: unknown trait(s) {', '.join(sorted(unknown_traits))}")
+    return Policy(
+        name=str(raw.get("name") or path.stem),
+        description=str(raw.get("description") or ""),
+        audience=str(raw.get("audience") or "public"),
+        snapshot_keeps_upstream_license=bool(raw.get("snapshot_keeps_upstream_license", True)),
+        sign_off_cannot_release=frozenset(raw.get("sign_off_cannot_release") or []),
+        traits={t: _rule(traits[t], f"policy {path.name}, trait {t}") for t in TRAITS},
+        conflict=_rule(raw.get("conflict"), f"policy {path.name}, conflict"),
+        no_evidence=_rule(raw.get("no_evidence"), f"policy {path.name}, no_evidence"),
+    )
+
+
+def license_traits(info: LicenseInfo) -> list[str]:
+    """The policy-relevant traits of a license; a license with none is permissive."""
+    traits = [
+        trait
+        for trait, present in (
+            ("unknown", info.use == "unknown"),
+            ("research-only", info.use == "research-only"),
+            ("non-commercial", info.use == "non-commercial"),
+            ("no-derivatives", info.no_derivatives),
+            ("no-redistribution", info.forbids_redistribution),
+            ("use-restricted", info.use_restrictions),
+            ("share-alike", info.share_alike),
+        )
+        if present
+    ]
+    if not traits:
+        traits.append("public-domain" if info.public_domain else "permissive")
+    return traits
+
+
+def _strictest(decisions: list[str]) -> str:
+    return max(decisions, key=DECISIONS.index)
+
+
+def _obligations(info: LicenseInfo, holders: list[str], policy: Policy) -> list[str]:
+    credit = f" ({', '.join(holders)})" if holders else ""
+    return [
+        text
+        for text, applies in (
+            (f"keep the upstream license {info.label} and its text with every copy", bool(info.spdx or info.name)),
+            (
+                f"credit the copyright holders{credit} and the source, and keep the license and copyright notices",
+                info.attribution,
+            ),
+            ("share adaptations under the same license", info.share_alike),
+            ("pass the license's use restrictions on to every downstream user", info.use_restrictions),
+            ("no commercial use", info.use == "non-commercial"),
+            ("use for research only", info.use == "research-only"),
+            ("do not share adapted versions", info.no_derivatives),
+            ("do not redistribute", info.forbids_redistribution),
+            ("keep the snapshot inside the organisation", policy.audience == "internal"),
+        )
+        if applies
+    ]
+
+
+def _judged_traits(
+    license: LicenseInfo, signals: list[LicenseSignal], conflicts: list[str]
+) -> list[tuple[str, LicenseInfo]]:
+    """(trait, license) pairs to judge: the reconciled license, and every voting signal on conflict."""
+    infos = [license] + ([s.info for s in signals if s.info.informative] if conflicts else [])
+    pairs: list[tuple[str, LicenseInfo]] = []
+    for info in infos:
+        for trait in license_traits(info):
+            if all(trait != t or info.label != i.label for t, i in pairs):
+                pairs.append((trait, info))
+    return pairs
+
+
+def _format(rule: Rule, info: LicenseInfo, conflicts: list[str]) -> str:
+    return rule.reason.format(license=info.label, evidence=info.evidence, conflicts="; ".join(conflicts))
+
+
+def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | None = None) -> LicenseDecision:
+    """Publish, block or quarantine a dataset from its license evidence under a policy."""
+    notices = [n for s in signals for n in extract_copyright(s.text)]
+    notices = list(dict.fromkeys(notices))
+    if not signals:
+        license = unknown("no license evidence found")
+        result = LicenseDecision("quarantine", [policy.no_evidence.reason], license, [], policy.name, True, None)
+        return _apply_sign_off(result, policy, sign_off)
+    reconciled = reconcile(signals)
+    license, conflicts = reconciled.license, reconciled.conflicts
+    judged = [(trait, info, policy.traits[trait]) for trait, info in _judged_traits(license, signals, conflicts)]
+    if not policy.snapshot_keeps_upstream_license:
+        judged = [
+            (
+                t,
+                i,
+                Rule(
+                    "blocked",
+                    "share-alike license {license}: this catalog relicenses snapshots, which the license forbids",
+                ),
+            )
+            if t == "share-alike"
+            else (t, i, r)
+            for t, i, r in judged
+        ]
+    decision = _strictest([rule.decision for _, _, rule in judged])
+    reasons = [_format(rule, info, conflicts) for _, info, rule in judged if rule.decision == decision]
+    if conflicts:
+        decision = _strictest([decision, policy.conflict.decision])
+        reasons.insert(0, _format(policy.conflict, license, conflicts))
+    result = LicenseDecision(
+        decision=decision,
+        reasons=list(dict.fromkeys(reasons)),
+        license=license,
+        obligations=_obligations(license, copyright_holders(notices), policy),
+        policy=policy.name,
+        needs_review=reconciled.needs_review,
+        sign_off=None,
+        conflicts=conflicts,
+        copyright=notices,
+    )
+    return _apply_sign_off(result, policy, sign_off, [trait for trait, _, _ in judged])
+
+
+def _apply_sign_off(
+    result: LicenseDecision, policy: Policy, sign_off: SignOff | None, traits: list[str] | None = None
+) -> LicenseDecision:
+    """A steward's sign-off releases a quarantine, unless the license forbids redistribution."""
+    if sign_off is None:
+        return result
+    who = f"{sign_off.who} on {sign_off.when}"
+    if result.decision == "publish":
+        return dataclasses.replace(result, sign_off=sign_off)
+    if result.decision == "blocked":
+        refusal = (
+            f"sign-off by {who} does not apply: a sign-off releases quarantined datasets only;"
+            " a blocked license needs a policy that allows it"
+        )
+        return dataclasses.replace(result, reasons=[*result.reasons, refusal])
+    forbidding = sorted(set(traits or []) & policy.sign_off_cannot_release)
+    if forbidding:
+        refusal = (
+            f"sign-off by {who} cannot release this dataset:"
+            f" its license forbids redistribution ({', '.join(forbidding)})"
+        )
+        return dataclasses.replace(result, reasons=[*result.reasons, refusal])
+    released = [f"released by steward {who}: {sign_off.why}", *(f"was quarantined: {r}" for r in result.reasons)]
+    return dataclasses.replace(result, decision="publish", reasons=released, needs_review=False, sign_off=sign_off)

@@ -1,0 +1,56 @@
+"""Copyright notices and holders."""
+
+import pytest
+
+from licenses import copyright_holders, extract_copyright
+
+NOTICES = [
+    ("Copyright (c) 2019 ACME Corp", "Copyright (c) 2019 ACME Corp", "ACME Corp"),
+    ("© EU/ECDC, 1995-2020", "© EU/ECDC, 1995-2020", "EU/ECDC"),
+    ("Copyright 2020-2023 The X Authors", "Copyright 2020-2023 The X Authors", "The X Authors"),
+    ("Copyright 2017 Google Inc.", "Copyright 2017 Google Inc.", "Google Inc."),
+    ("Copyright <2019> <Oana-Maria Camburu>", "Copyright <2019> <Oana-Maria Camburu>", "Oana-Maria Camburu"),
+    ("Copyright (c) 2019-present, Facebook, Inc.", "Copyright (c) 2019-present, Facebook, Inc.", "Facebook, Inc."),
+    (
+        "Copyright (c) Microsoft Corporation. All rights reserved.",
+        "Copyright (c) Microsoft Corporation",
+        "Microsoft Corporation",
+    ),
+    ("(c) 2021 Foo Bar GmbH", "(c) 2021 Foo Bar GmbH", "Foo Bar GmbH"),
+    ("Copyright © 2015, 2016 Jane Roe. Licensed under CC BY 4.0.", "Copyright © 2015, 2016 Jane Roe", "Jane Roe"),
+]
+
+
+@pytest.mark.parametrize(("text", "notice", "holder"), NOTICES)
+def test_notice_and_holder(text, notice, holder):
+    assert extract_copyright(text) == [notice]
+    assert copyright_holders([notice]) == [holder]
+
+
+def test_notice_inside_a_license_sentence():
+    text = "Creative Commons Attribution 4.0 International (CC BY 4.0) licence Copyright © EU/ECDC, 1995-2020"
+    assert extract_copyright(text) == ["Copyright © EU/ECDC, 1995-2020"]
+
+
+def test_several_notices_deduplicated_in_order():
+    text = "Copyright 2019 Alpha Ltd.\nsome text\nCopyright 2020 Beta LLC; Copyright 2019 Alpha Ltd."
+    notices = extract_copyright(text)
+    assert notices == ["Copyright 2019 Alpha Ltd.", "Copyright 2020 Beta LLC"]
+    assert copyright_holders(notices + notices) == ["Alpha Ltd.", "Beta LLC"]
+
+
+@pytest.mark.parametrize(
+    "boilerplate",
+    [
+        "The above copyright notice and this permission notice shall be included in all copies",
+        "THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS",
+        "Copyright (c) <year> <copyright holders>",
+        "Copyright [yyyy] [name of copyright owner]",
+        "Copyright and Similar Rights means copyright and/or similar rights",
+        "(c) prohibiting misrepresentation of the origin of that material",
+        "Copyright (C) 2007 Free Software Foundation, Inc. <https://fsf.org/>",
+        "",
+    ],
+)
+def test_license_boilerplate_is_not_a_notice(boilerplate):
+    assert extract_copyright(boilerplate) == []

@@ -1,0 +1,181 @@
+"""Policy decisions for every outcome, and steward sign-off."""
+
+import pytest
+import yaml
+
+from licenses import (
+    PolicyError,
+    SignOff,
+    available_policies,
+    decide,
+    license_traits,
+    load_policy,
+    signal,
+)
+from licenses.policy import POLICY_DIR
+
+STEWARD = SignOff(who="ana.steward", when="2025-03-01", why="upstream confirmed CC BY 4.0 by e-mail")
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load_policy()
+
+
+@pytest.fixture(scope="module")
+def research():
+    return load_policy("research")
+
+
+def decide_text(text: str, policy, sign_off=None):
+    return decide([signal("catalog", text)], policy, sign_off)
+
+
+def test_policies_available_and_missing_policy_lists_them():
+    assert {"default", "research"} <= set(available_policies())
+    with pytest.raises(PolicyError, match="default.*research|research.*default"):
+        load_policy("no-such-policy")
+    with pytest.raises(FileNotFoundError):
+        load_policy("../policies/default")
+
+
+@pytest.mark.parametrize(
+    ("text", "decision", "reason_part"),
+    [
+        ("CC0-1.0", "publish", "public-domain"),
+        ("MIT", "publish", "permissive"),
+        ("CC-BY-4.0", "publish", "permissive"),
+        ("CC-BY-SA-4.0", "publish", "same license"),
+        ("ODbL-1.0", "publish", "share-alike"),
+        (
+            "CC-BY-NC-4.0",
+            "blocked",
+            "non-commercial license CC-BY-NC-4.0: the default policy publishes only licenses that allow commercial use",
+        ),
+        ("CC-BY-ND-4.0", "blocked", "no-derivatives"),
+        ("For research purposes only", "blocked", "research-only"),
+        ("llama3", "blocked", "use"),
+        ("CC BY 4.0; redistribution is prohibited", "blocked", "forbid redistribution"),
+        ("other", "quarantine", "license unknown"),
+        ("Modified MIT License", "quarantine", "license unknown"),
+    ],
+)
+def test_default_policy_outcomes(default, text, decision, reason_part):
+    result = decide_text(text, default)
+    assert result.decision == decision
+    assert any(reason_part in reason for reason in result.reasons), result.reasons
+    assert result.policy == "default"
+
+
+def test_no_evidence_is_quarantined(default):
+    result = decide([], default)
+    assert result.decision == "quarantine"
+    assert result.reasons == ["no license evidence found: a steward must identify the license before publishing"]
+
+
+def test_obligations_in_plain_words(default):
+    result = decide(
+        [signal("catalog", "CC BY-SA 4.0"), signal("LICENSE", "Copyright (c) 2019 ACME Corp")],
+        default,
+    )
+    assert result.decision == "publish"
+    assert "share adaptations under the same license" in result.obligations
+    assert any("credit the copyright holders (ACME Corp)" in o for o in result.obligations)
+    assert result.copyright == ["Copyright (c) 2019 ACME Corp"]
+
+
+def test_public_domain_has_no_credit_obligation(default):
+    result = decide_text("CC0", default)
+    assert not any("credit" in o for o in result.obligations)
+
+
+def test_conflict_quarantines_even_when_both_publishable(default):
+    result = decide([signal("hub_card:license", "cc-by-4.0"), signal("LICENSE", "MIT License")], default)
+    assert result.decision == "quarantine" and result.needs_review
+    assert "disagrees" in result.reasons[0] and "MIT" in result.reasons[0] and "CC-BY-4.0" in result.reasons[0]
+
+
+def test_conflict_with_a_blocked_license_blocks(default):
+    result = decide([signal("hub_card:license", "mit"), signal("LICENSE", "CC BY-NC 4.0")], default)
+    assert result.decision == "blocked" and result.needs_review and result.conflicts
+
+
+def test_conflict_judges_every_disagreeing_license(research):
+    # research-only wins on use, but the no-derivatives signal must still block
+    result = decide([signal("catalog", "Research use only"), signal("LICENSE", "CC BY-ND 4.0")], research)
+    assert result.decision == "blocked"
+
+
+def test_sign_off_releases_a_quarantine_and_is_recorded(default):
+    result = decide_text("other", default, STEWARD)
+    assert result.decision == "publish"
+    assert result.sign_off == STEWARD
+    assert result.reasons[0] == "released by steward ana.steward on 2025-03-01: upstream confirmed CC BY 4.0 by e-mail"
+    assert any(r.startswith("was quarantined: license unknown") for r in result.reasons)
+    assert result.to_dict()["sign_off"] == {"who": "ana.steward", "when": "2025-03-01", "why": STEWARD.why}
+
+
+def test_sign_off_releases_a_conflict(default):
+    result = decide([signal("hub_card:license", "cc-by-4.0"), signal("LICENSE", "MIT License")], default, STEWARD)
+    assert result.decision == "publish" and not result.needs_review
+
+
+def test_sign_off_never_releases_a_blocked_dataset(default):
+    result = decide_text("CC-BY-NC-SA-4.0", default, STEWARD)
+    assert result.decision == "blocked" and result.sign_off is None
+    assert "does not apply" in result.reasons[-1]
+
+
+def test_sign_off_never_releases_when_license_forbids_redistribution(tmp_path):
+    # a steward's own policy that quarantines no-derivatives licenses: still not releasable
+    raw = yaml.safe_load((POLICY_DIR / "default.yaml").read_text())
+    raw["name"] = "strict"
+    raw["traits"]["no-derivatives"]["decision"] = "quarantine"
+    source = tmp_path / "strict.yaml"
+    source.write_text(yaml.safe_dump(raw))
+    policy = load_policy(str(source))
+    result = decide_text("CC BY-ND 4.0", policy, STEWARD)
+    assert result.decision == "quarantine" and result.sign_off is None
+    assert "forbids redistribution" in result.reasons[-1]
+
+
+def test_research_policy_allows_non_commercial_and_research_only(research):
+    assert decide_text("CC-BY-NC-4.0", research).decision == "publish"
+    result = decide_text("This dataset is for non-commercial research purposes only.", research)
+    assert result.decision == "publish"
+    assert "use for research only" in result.obligations
+    assert "keep the snapshot inside the organisation" in result.obligations
+    assert decide_text("CC-BY-NC-ND-4.0", research).decision == "blocked"
+    assert decide_text("other", research).decision == "quarantine"
+
+
+def test_relicensing_catalog_blocks_share_alike(tmp_path):
+    raw = yaml.safe_load((POLICY_DIR / "default.yaml").read_text())
+    raw["snapshot_keeps_upstream_license"] = False
+    path = tmp_path / "relicense.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert decide_text("CC-BY-SA-4.0", load_policy(str(path))).decision == "blocked"
+    assert decide_text("MIT", load_policy(str(path))).decision == "publish"
+
+
+def test_incomplete_policy_is_rejected(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: broken\ntraits: {permissive: {decision: publish, reason: ok}}\n")
+    with pytest.raises(PolicyError, match="no rule for trait"):
+        load_policy(str(path))
+    raw = yaml.safe_load((POLICY_DIR / "default.yaml").read_text())
+    raw["traits"]["permissive"]["reason"] = "allowed {licence}"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(PolicyError, match="reason may use only"):
+        load_policy(str(path))
+
+
+def test_traits():
+    assert license_traits(signal("x", "CC-BY-NC-ND-4.0").info) == ["non-commercial", "no-derivatives"]
+    assert license_traits(signal("x", "CC0").info) == ["public-domain"]
+    assert license_traits(signal("x", "MIT").info) == ["permissive"]
+
+
+def test_decision_to_dict(default):
+    record = decide_text("MIT", default).to_dict()
+    assert record["decision"] == "publish" and record["license"]["spdx"] == "MIT" and record["sign_off"] is None
