@@ -32,6 +32,7 @@ class Source:
     revision: str = "main"
     sha256: str | None = None  # expected digest, when the catalog pins one
     seed: Path | None = None  # hub: bundled folder the demo uploads as the upstream repo
+    allow_private_network: bool = False  # http: the catalog opted in to loopback / private addresses
 
     def describe(self) -> str:
         if self.kind == "hub":
@@ -67,16 +68,22 @@ class Catalog:
     path: Path
     policy: str
     entries: tuple[CatalogEntry, ...]
+    # Entries that failed validation, by id (or "#N" when the id itself is unusable): one bad entry
+    # fails only its own dataset, never the whole catalog.
+    problems: dict[str, str] = field(default_factory=dict)
 
     def get(self, dataset_id: str) -> CatalogEntry:
         for entry in self.entries:
             if entry.id == dataset_id:
                 return entry
+        if dataset_id in self.problems:
+            raise CatalogError(self.problems[dataset_id])
         raise CatalogError(f"dataset {dataset_id!r} is not in the catalog {self.path}")
 
     @property
     def ids(self) -> list[str]:
-        return [entry.id for entry in self.entries]
+        """Every dataset id the catalog names, valid or not, so an invalid entry shows up as a failure."""
+        return [entry.id for entry in self.entries] + [key for key in self.problems if DATASET_ID.match(key)]
 
 
 def catalog_path() -> Path:
@@ -93,17 +100,30 @@ def load_catalog(path: Path | None = None) -> Catalog:
         raise CatalogError(f"catalog {path} is not valid YAML: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
         raise CatalogError(f"catalog {path} must be a mapping with a 'datasets' list")
-    policy = str(document.get("policy", "default"))
-    entries = tuple(_entry(raw, path.parent, policy, index) for index, raw in enumerate(document["datasets"]))
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.id in seen:
-            raise CatalogError(f"catalog {path}: dataset id {entry.id!r} appears twice")
-        seen.add(entry.id)
-    return Catalog(path=path, policy=policy, entries=entries)
+    settings = {
+        "policy": str(document.get("policy", "default")),
+        "data_root": (path.parent / str(document.get("data_root", "."))).resolve(),
+        "allow_private_network": document.get("allow_private_network") is True,
+    }
+    entries: dict[str, CatalogEntry] = {}
+    problems: dict[str, str] = {}
+    for index, raw in enumerate(document["datasets"]):
+        label = str(raw.get("id")) if isinstance(raw, dict) and DATASET_ID.match(str(raw.get("id"))) \
+            else f"#{index + 1}"
+        try:
+            entry = _entry(raw, path.parent, settings, index)
+        except CatalogError as error:
+            problems[label] = str(error)
+            continue
+        if entry.id in entries or entry.id in problems:
+            problems[entry.id] = f"catalog {path}: dataset id {entry.id!r} appears twice"
+            entries.pop(entry.id, None)
+            continue
+        entries[entry.id] = entry
+    return Catalog(path=path, policy=settings["policy"], entries=tuple(entries.values()), problems=problems)
 
 
-def _entry(raw: object, root: Path, default_policy: str, index: int) -> CatalogEntry:
+def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
     if not isinstance(raw, dict):
         raise CatalogError(f"catalog entry #{index + 1} must be a mapping")
     dataset_id = str(raw.get("id", ""))
@@ -120,26 +140,34 @@ def _entry(raw: object, root: Path, default_policy: str, index: int) -> CatalogE
         if not raw.get(required):
             raise CatalogError(f"{where}: missing required field {required!r}")
     license_text = raw.get("license")
+    key_columns = raw.get("key_columns") or []
+    if not isinstance(key_columns, list) or not all(isinstance(c, str) for c in key_columns):
+        raise CatalogError(f"{where}: key_columns must be a list of column names")
+    if raw.get("visibility", "public") not in ("public", "private"):
+        raise CatalogError(f"{where}: visibility must be public or private")
+    sign_off = raw.get("sign_off")
+    if sign_off is not None and (not isinstance(sign_off, dict) or set(sign_off) != {"who", "when", "why"}):
+        raise CatalogError(f"{where}: sign_off must give exactly who, when and why")
     return CatalogEntry(
         id=dataset_id,
         title=str(raw["title"]),
         description=str(raw.get("description", "")).strip(),
-        source=_source(raw["source"], root, where),
+        source=_source(raw["source"], root, settings, where),
         format=fmt,
         license=str(license_text) if license_text is not None else None,
         homepage=raw.get("homepage"),
         citation=raw.get("citation"),
-        key_columns=tuple(raw.get("key_columns") or ()),
+        key_columns=tuple(key_columns),
         null_values=tuple(str(v) for v in raw.get("null_values") or ()),
         origin=raw.get("origin"),
         fixture=raw.get("fixture"),
-        policy=str(raw.get("policy", default_policy)),
+        policy=str(raw.get("policy", settings["policy"])),
         visibility=str(raw.get("visibility", "public")),
-        sign_off=raw.get("sign_off"),
+        sign_off={key: str(value) for key, value in sign_off.items()} if sign_off else None,
     )
 
 
-def _source(raw: object, root: Path, where: str) -> Source:
+def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
     if not isinstance(raw, dict) or raw.get("kind") not in SOURCE_KINDS:
         raise CatalogError(f"{where}: source.kind must be one of {sorted(SOURCE_KINDS)}")
     kind = raw["kind"]
@@ -148,7 +176,11 @@ def _source(raw: object, root: Path, where: str) -> Source:
             raise CatalogError(f"{where}: a {kind} source needs source.{required}")
     values = {key: str(value) for key, value in raw.items() if key != "kind"}
     if kind == "file":
-        values["path"] = str((root / values["path"]).resolve())
+        resolved = (root / values["path"]).resolve()
+        if not resolved.is_relative_to(settings["data_root"]):
+            raise CatalogError(f"{where}: source.path {values['path']!r} lies outside the catalog's data root "
+                               f"{settings['data_root']}")
+        values["path"] = str(resolved)
     if kind == "http" and not re.match(r"^(https?://|\$\{)", values["url"]):
         raise CatalogError(f"{where}: source.url must be http(s), got {values['url']!r}")
     if "seed" in values:
@@ -156,7 +188,7 @@ def _source(raw: object, root: Path, where: str) -> Source:
     unknown = set(values) - {"path", "url", "repo_id", "revision", "sha256", "seed"}
     if unknown:
         raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
-    return Source(kind=kind, **values)
+    return Source(kind=kind, allow_private_network=settings["allow_private_network"], **values)
 
 
 def expand_env(value: str) -> str:

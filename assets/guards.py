@@ -1,0 +1,76 @@
+"""Guards on what a catalog may make the pipeline read: no server-side request forgery through a catalog URL,
+no local file outside the catalog's data root, no download or decompression past a size limit."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import zlib
+from pathlib import Path
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+
+class SourceRefused(ValueError):
+    """The catalog asks for something the pipeline will not fetch."""
+
+
+def check_url(url: str, allow_private_network: bool = False) -> None:
+    """Only http(s), and only public addresses unless the catalog opts in (a mirror on the local network)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise SourceRefused(f"refusing {parts.scheme or 'schemeless'} URL: only http and https sources are fetched")
+    if not parts.hostname:
+        raise SourceRefused("refusing a URL without a host")
+    if allow_private_network:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except socket.gaierror as error:
+        raise SourceRefused(f"cannot resolve host {parts.hostname}: {error.strerror}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise SourceRefused(
+                f"refusing {parts.hostname} ({ip}): a private, loopback or link-local address; set "
+                "allow_private_network: true in the catalog to fetch from the local network"
+            )
+
+
+def check_local_path(path: Path, data_root: Path) -> Path:
+    """A file source must stay inside the catalog's data root, whatever `..` or symlinks it uses."""
+    resolved, root = path.resolve(), data_root.resolve()
+    if not resolved.is_relative_to(root):
+        raise SourceRefused(f"refusing {path}: file sources must lie inside the catalog's data root {root}")
+    return resolved
+
+
+def capped(chunks: Iterable[bytes], max_bytes: int, what: str) -> Iterator[bytes]:
+    """Pass chunks through, failing as soon as more than `max_bytes` arrive (a server may lie about size)."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > max_bytes:
+            raise SourceRefused(f"{what} exceeds the size limit of {max_bytes:,} bytes")
+        yield chunk
+
+
+def gunzipped(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
+    """Stream-decompress gzip with a ceiling on the output, so a decompression bomb stops early."""
+    inflater = zlib.decompressobj(wbits=47)  # 47: gzip or zlib header, detected
+    produced = 0
+    try:
+        for chunk in chunks:
+            while chunk:
+                out = inflater.decompress(chunk, 1 << 20)
+                produced += len(out)
+                if produced > max_bytes:
+                    raise SourceRefused(f"decompressed data exceeds the size limit of {max_bytes:,} bytes")
+                yield out
+                chunk = inflater.unconsumed_tail
+        tail = inflater.flush()
+        if not inflater.eof:
+            raise SourceRefused("the gzip stream is truncated")
+        yield tail
+    except zlib.error as error:
+        raise SourceRefused(f"the gzip stream does not decompress: {error}") from None

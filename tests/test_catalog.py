@@ -1,0 +1,81 @@
+"""The catalog: the bundled one covers every license outcome; a bad entry fails alone with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assets.catalog import CatalogError, load_catalog
+
+GOOD = {"id": "good-set", "title": "Good", "format": "csv", "source": {"kind": "file", "path": "data/rows.csv"}}
+
+
+def write(tmp_path: Path, document: object) -> Path:
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "rows.csv").write_text("id\n1\n")
+    path = tmp_path / "catalog.yaml"
+    path.write_text(document if isinstance(document, str) else yaml.safe_dump(document))
+    return path
+
+
+def test_bundled_catalog_covers_every_license_outcome():
+    catalog = load_catalog()
+    assert not catalog.problems
+    assert len(catalog.entries) >= 5
+    kinds = {entry.source.kind for entry in catalog.entries}
+    assert kinds == {"file", "http", "hub"}
+    for entry in catalog.entries:
+        folder = Path(entry.source.path).parent if entry.source.kind == "file" else None
+        if folder:
+            assert (folder / "NOTICE").is_file(), entry.id
+    fixtures = [entry for entry in catalog.entries if entry.fixture]
+    assert all(entry.license is None or "NC" in entry.license for entry in fixtures)
+
+
+@pytest.mark.parametrize("bad_entry, message", [
+    ({**GOOD, "id": "../etc"}, "id must match"),
+    ({**GOOD, "id": "with space"}, "id must match"),
+    ({k: v for k, v in GOOD.items() if k != "title"}, "missing required field 'title'"),
+    ({**GOOD, "colour": "blue"}, "unknown field(s) ['colour']"),
+    ({**GOOD, "format": "xlsx"}, "format must be one of"),
+    ({**GOOD, "source": {"kind": "ftp", "url": "ftp://x"}}, "source.kind must be one of"),
+    ({**GOOD, "source": {"kind": "http"}}, "a http source needs source.url"),
+    ({**GOOD, "source": {"kind": "http", "url": "file:///etc/passwd"}}, "source.url must be http(s)"),
+    ({**GOOD, "source": {"kind": "file", "path": "../../etc/passwd"}}, "outside the catalog's data root"),
+    ({**GOOD, "key_columns": "id"}, "key_columns must be a list"),
+    ({**GOOD, "sign_off": {"who": "ana"}}, "sign_off must give exactly who, when and why"),
+])
+def test_a_bad_entry_fails_alone_with_a_clear_message(tmp_path, bad_entry, message):
+    other = {**GOOD, "id": "other-set"}
+    catalog = load_catalog(write(tmp_path, {"datasets": [bad_entry, other]}))
+    assert [entry.id for entry in catalog.entries] == ["other-set"]
+    [problem] = catalog.problems.values()
+    assert message in problem
+    if bad_entry.get("id") in catalog.ids:
+        with pytest.raises(CatalogError, match="catalog entry"):
+            catalog.get(bad_entry["id"])
+
+
+def test_duplicate_ids_are_both_refused(tmp_path):
+    catalog = load_catalog(write(tmp_path, {"datasets": [GOOD, GOOD]}))
+    assert not catalog.entries and "appears twice" in catalog.problems["good-set"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("datasets: [unclosed", "is not valid YAML"),
+    ("- just a list", "must be a mapping with a 'datasets' list"),
+])
+def test_an_unreadable_catalog_is_refused_whole(tmp_path, text, message):
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(write(tmp_path, text))
+
+
+def test_environment_is_substituted_in_urls_only_when_fetching(tmp_path, monkeypatch):
+    entry = {**GOOD, "source": {"kind": "http", "url": "${MIRROR_BASE}/rows.csv"}}
+    catalog = load_catalog(write(tmp_path, {"datasets": [entry]}))
+    with pytest.raises(CatalogError, match="MIRROR_BASE is not set"):
+        catalog.get("good-set").source.resolved_url()
+    monkeypatch.setenv("MIRROR_BASE", "https://mirror.example.org/")
+    assert catalog.get("good-set").source.resolved_url() == "https://mirror.example.org/rows.csv"
