@@ -29,7 +29,8 @@ def run_classify(stdin: TextIO, stdout: TextIO) -> None:
     for line in stdin:
         if line.endswith("\n"):
             line = line[:-1]
-        stdout.write(json.dumps(_answer(line), ensure_ascii=False) + "\n")
+        # ASCII output: no U+2028 or similar inside a line for a reader to split on
+        stdout.write(json.dumps(_answer(line)) + "\n")
         stdout.flush()
 
 
@@ -39,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("classify", help="classify JSON lines {'text': ...} from stdin")
     args = parser.parse_args(argv)
     if args.command == "classify":
-        # undecodable bytes and lone surrogates must not stop the batch: replace them
-        stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", newline="\n", closefd=False)
-        stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", errors="replace", closefd=False)
-        run_classify(stdin, stdout)
+        # undecodable bytes must not stop the batch: replace them; only "\n" ends a line,
+        # so one input line is always one answer
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")
+        run_classify(sys.stdin, sys.stdout)
     return 0
 
 

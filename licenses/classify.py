@@ -144,7 +144,7 @@ class Reading:
     findings: list[Finding]  # named licenses that count, in reading order
     residual: str  # the normalised text with every named license blanked (positions kept)
     rules_text: str  # what the custom-terms rules read
-    license_document: bool  # a license's own text: a title, then a long body
+    title: LicenseInfo | None  # the license whose own text this is (a title, then a long body)
 
 
 def _read(text: str) -> Reading:
@@ -162,16 +162,16 @@ def _read(text: str) -> Reading:
     head = [f for f in findings if f.start < head_end]
     body = [f for f in findings if f.start >= head_end]
     residual = blank_out(norm, findings)
-    license_document = bool(head) and len(body_text) > LONG_BODY
-    if license_document:
-        title = combine([f.info for f in head])
+    title_infos = [f.info for f in head if f.info.informative]
+    title = combine(title_infos) if title_infos and len(body_text) > LONG_BODY else None
+    if title is not None:
         body = [f for f in body if _can_tighten(f.info, title) and not f.modified]
         rules_text = f"{residual[:head_end]} {_notes_outside_clauses(body_text)}"
     else:
         if any((f.info.spdx or "").startswith(GNU_FAMILY_PREFIXES) for f in head):
             body = [f for f in body if not _is_gnu_sibling(f)]
         rules_text = residual
-    return Reading(head + body, residual, rules_text, license_document)
+    return Reading(head + body, residual, rules_text, title)
 
 
 def _without_subsumed(infos: list[LicenseInfo]) -> list[LicenseInfo]:
@@ -190,14 +190,14 @@ def _free_text(text: str) -> LicenseInfo:
     without_urls, urls = strip_urls(text)
     reading = _read(without_urls)
     url_infos = [info for info in map(license_from_url, urls) if info is not None]
-    if reading.license_document:
-        title = combine([f.info for f in reading.findings])
-        url_infos = [info for info in url_infos if _can_tighten(info, title)]
+    if reading.title is not None:
+        url_infos = [info for info in url_infos if _can_tighten(info, reading.title)]
     named = url_infos + [f.info for f in reading.findings]
     informative = _without_subsumed([info for info in named if info.informative])
     restrictions = rules.restrictions(reading.rules_text)
     if informative:
         operator = operator_between(reading.findings, reading.residual) if len(informative) > 1 else "AND"
+        restrictions += rules.partly_unknown(reading.rules_text)
         return apply_restrictions(combine(informative, operator), restrictions)
     residual = reading.residual
     restrictions += rules.weak_restrictions(residual)

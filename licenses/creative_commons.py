@@ -36,8 +36,10 @@ PORT_NAMES = {
     "espana": "es",
     "germany": "de",
     "deutschland": "de",
+    "osterreich": "at",
     "austria": "at",
     "netherlands": "nl",
+    "nederland": "nl",
     "australia": "au",
     "united states": "us",
     "france": "fr",
@@ -86,7 +88,9 @@ _VERSION_PORT = rf"{_FILLER} (?P<version>[1-4](?:\.[0-5])?)\b(?: (?P<port>{_PORT
 _ELEMENTS = rf"(?P<elements>(?: (?:and )?(?:{_ELEMENT})\b)*)"
 
 CC_ZERO_RE = re.compile(r"\b(?:creativecommons|cc) ?(?:0|zero)\b(?: (?:v )?1.0)?(?: universal)?")
-CC_PREFIXED_RE = re.compile(rf"\b(?:creativecommons|cc)\b(?: license)?{_ELEMENTS}(?:{_VERSION_PORT})?")
+# Elements after the version count too: "cc-by-4.0-nc" is not CC BY 4.0
+_TRAILING = rf"(?P<trailing>(?: (?:{_ELEMENT})\b)*)"
+CC_PREFIXED_RE = re.compile(rf"\b(?:creativecommons|cc)\b(?: license)?{_ELEMENTS}(?:{_VERSION_PORT}{_TRAILING})?")
 # A deed title has its version right after the elements: "Attribution-ShareAlike 4.0 International"
 CC_DEED_TITLE_RE = re.compile(
     rf"\b(?P<elements>attribution(?: (?:{_ELEMENT})\b)*) (?P<version>[1-4](?:\.[0-5])?)\b(?: (?P<port>{_PORT})\b)?"
@@ -201,7 +205,7 @@ def from_url(url: str) -> KnownLicense | None:
 def _from_match(match: re.Match[str]) -> tuple[KnownLicense | None, bool]:
     """The license a grammar match names; the flag says whether a variant was named at all."""
     groups = match.groupdict()
-    words = (groups.get("elements") or groups.get("elements2") or "").split()
+    words = " ".join(groups.get(g) or "" for g in ("elements", "elements2", "trailing")).split()
     elements = {ELEMENT_WORDS[w] for w in words if w in ELEMENT_WORDS}
     if not elements:
         return None, False

@@ -138,7 +138,7 @@ def find_licenses(original: str, norm: str) -> list[Finding]:
     candidates += _catalog_findings(norm) + _core_findings(original, norm)
     candidates += _bsd_body_findings(norm) + _spdx_token_findings(original, norm)
     candidates = sorted(candidates, key=lambda f: f.start)[:MAX_CANDIDATES]
-    qualified = [f for f in map(lambda f: _qualified(f, norm), _without_overlaps(candidates)) if f is not None]
+    qualified = [q for f in _without_overlaps(candidates) if (q := _qualified(f, norm)) is not None]
     if any(not f.grant and f.info.informative for f in qualified):
         # "MIT No Attribution" then its body "Permission is hereby granted...": the name decides
         qualified = [f for f in qualified if not f.grant]

@@ -4,6 +4,8 @@ Rules run on the normalised text with the named licenses blanked out (identify.b
 
 - restrictions ("non-commercial use only", "for research purposes only", "do not
   redistribute") always apply, on top of any named license: the most restrictive wins;
+  beside a named license, a part with unknown terms ("data license unknown") makes the
+  use unknown;
 - weak restrictions (data-use agreements, click-through terms, "for research purposes")
   apply only when no license is named, since beside a license they usually describe intent;
 - statements (public domain, "may be freely used for any purpose", placeholders like
@@ -68,7 +70,8 @@ RESTRICTIONS = (
         r"|\b(?:cannot|can not|may not|must not|shall not|should not|not to)(?: [a-z]+){0,6}? commercially\b"
         r"|\bnon ?profit (?:use|purposes?)\b|\bnot for (?:re)?sale\b|\bcommons clause\b"
         r"|\b(?:may|must|shall|can) ?not (?:be )?(?:sold|resold|monetized|monetised)\b"
-        r"|\bfor (?:personal|private) (?:use|purposes) only\b|\b(?:personal|private) use only\b",
+        r"|\bfor (?:personal|private) (?:use|purposes) only\b|\b(?:personal|private) use only\b"
+        r"|\b(?:except|excluding|other than) (?:for )?(?:any )?commercial\b",
         NON_COMMERCIAL,
     ),
     _rule(
@@ -95,6 +98,16 @@ RESTRICTIONS = (
         rf"|\bdo not {_REDISTRIBUTE}\b|\bno (?:re ?distribution|redistributing|sharing)\b"
         r"|\binternal use only\b",
         NO_REDISTRIBUTION,
+    ),
+)
+
+# Beside a named license: a part whose terms nobody knows ("data license unknown").
+PARTLY_UNKNOWN = (
+    _rule(
+        "part of the data has unknown terms",
+        r"\blicens(?:e|es|ing)(?: status| terms)? (?:is |are )?(?:unknown|unclear|not specified|unspecified)\b"
+        r"|\bunknown licens(?:e|es)\b",
+        Terms(use="unknown"),
     ),
 )
 
@@ -187,6 +200,10 @@ def _matches(rules: tuple[Rule, ...], residual: str, confidence: float) -> list[
 def restrictions(residual: str) -> list[LicenseInfo]:
     """Restrictions stated in words; they tighten whatever license the text names."""
     return _matches(RESTRICTIONS, NEUTRAL_PHRASES.sub(" ", residual), 0.7)
+
+
+def partly_unknown(residual: str) -> list[LicenseInfo]:
+    return _matches(PARTLY_UNKNOWN, residual, 0.5)
 
 
 def weak_restrictions(residual: str) -> list[LicenseInfo]:

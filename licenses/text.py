@@ -37,6 +37,31 @@ VOCABULARY = frozenset(
 
 _COMPOUNDS = [
     (re.compile(r"\bcreative commons?\b"), "creativecommons"),
+    # Creative Commons elements in the German, French, Spanish and Dutch license titles
+    (
+        re.compile(r"\bnamensnennung\b|\bpaternite\b|\breconocimiento\b|\batribucion\b|\bnaamsvermelding\b"),
+        "attribution",
+    ),
+    (
+        re.compile(
+            r"\bnicht ?kommerziell\b|\bkeine kommerzielle nutzung\b|\bpas d ?utilisation commerciale\b"
+            r"|\bno ?comercial\b|\bniet ?commercieel\b"
+        ),
+        "noncommercial",
+    ),
+    (
+        re.compile(
+            r"\bweitergabe unter gleichen bedingungen\b|\bpartage (?:des conditions initiales a l|dans les memes"
+            r" conditions)\b(?: identique)?|\bcompartir ?igual\b|\bgelijk ?delen\b"
+        ),
+        "sharealike",
+    ),
+    (
+        re.compile(
+            r"\bkeine bearbeitungen?\b|\bpas de modification\b|\bsin ?obra ?derivada\b|\bgeen afgeleide werken\b"
+        ),
+        "noderivatives",
+    ),
     (re.compile(r"\bnon commercial\b"), "noncommercial"),
     (re.compile(r"\bshare alike\b"), "sharealike"),
     (re.compile(r"\bno ?deriv(?:ative|atives|s)?(?: works?)?\b|\bnoderivs\b"), "noderivatives"),
@@ -98,6 +123,7 @@ def normalise(text: str) -> str:
     """Normalised matching form of text (see module docstring)."""
     t = unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_QUOTES).lower()
     t = t.replace("©", " copyright ")
+    t = "".join(ch for ch in unicodedata.normalize("NFKD", t) if not unicodedata.combining(ch))  # "é" -> "e"
     t = re.sub(r"licen[cs]", "licens", t)
     t = re.sub(r"(?<=[a-z]{2})v(?=\d)", " v", t)  # "gplv3" -> "gpl v3"
     t = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", t)

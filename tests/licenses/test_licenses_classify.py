@@ -71,6 +71,22 @@ CASES = [
     ("Public Domain Mark 1.0", "CC-PDM-1.0", "commercial", False, False, False),
     ("Creative Commons", None, "unknown", False, False, False),
     ("Creative Commons Legal Code", None, "unknown", False, False, False),
+    (
+        "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen 3.0 Deutschland",
+        "CC-BY-SA-3.0-DE",
+        "commercial",
+        True,
+        True,
+        False,
+    ),
+    (
+        "Creative Commons Paternité - Pas d'Utilisation Commerciale 2.0 France",
+        None,
+        "non-commercial",
+        True,
+        False,
+        False,
+    ),
     # other data licenses
     ("Open Data Commons Open Database License (ODbL) v1.0", "ODbL-1.0", "commercial", True, True, False),
     ("Open Data Commons Public Domain Dedication and License", "PDDL-1.0", "commercial", False, False, False),
@@ -89,6 +105,7 @@ CASES = [
     ("Licence Ouverte / Open Licence version 2.0", "etalab-2.0", "commercial", True, False, False),
     ("Datenlizenz Deutschland - Namensnennung - Version 2.0", "DL-DE-BY-2.0", "commercial", True, False, False),
     ("DL-DE-ZERO-2.0", "DL-DE-ZERO-2.0", "commercial", False, False, False),
+    ("Datenlizenz Deutschland – Zero – Version 2.0", "DL-DE-ZERO-2.0", "commercial", False, False, False),
     ("Computational Use of Data Agreement (C-UDA)", "C-UDA-1.0", "commercial", True, False, False),
     # software licenses used on data, any spelling
     ("The MIT License (MIT)", "MIT", "commercial", True, False, False),
@@ -184,6 +201,9 @@ CASES = [
     ("MIT license, but the data cannot be used commercially.", "MIT", "non-commercial", True, False, False),
     ("MIT (see LICENSE)", "MIT", "commercial", True, False, False),
     ("CC-BY-NCSA", None, "non-commercial", True, True, False),
+    ("cc-by-4.0-nc", "CC-BY-NC-4.0", "non-commercial", True, False, False),
+    ("CC BY 4.0, except commercial use", "CC-BY-4.0", "non-commercial", True, False, False),
+    ("Apache License 2.0; the data license is unknown", "Apache-2.0", "unknown", True, False, False),
     ("ccbysa 4.0", "CC-BY-SA-4.0", "commercial", True, True, False),
     ("CC BY 4.0 with additional restrictions", None, "unknown", False, False, False),
     ("Mozilla Public License", None, "commercial", True, True, False),
@@ -289,6 +309,10 @@ LICENSE_FILE_HEADS = [
         "CDLA-Permissive-2.0",
     ),
     (
+        "MIT No Attribution\n\nCopyright 2020 A\n\nPermission is hereby granted, free of charge, to any person obtaining a copy",
+        "MIT-0",
+    ),
+    (
         "This is free and unencumbered software released into the public domain.\n\nAnyone is free to copy, modify, publish, use",
         "Unlicense",
     ),
@@ -337,10 +361,25 @@ def test_grant_wording_of_license_texts_is_not_a_restriction():
 def test_mit_grant_wrapped_across_the_title_lines():
     text = (
         "Copyright (c) 2021 Jane Doe\n\nPermission is hereby granted, free of charge, to any person obtaining\n"
-        "a copy of this software and associated documentation files (the \"Software\"), to deal\n"
+        'a copy of this software and associated documentation files (the "Software"), to deal\n'
         "in the Software without restriction"
     )
     assert classify(text).spdx == "MIT"
+
+
+def test_clauses_of_a_long_license_text_do_not_restrict_it():
+    clauses = "\n\n".join(
+        [
+            "If you cannot distribute so as to satisfy this License, you may not distribute the Program at all.",
+            "You may not distribute the Work with technological measures that restrict the rights of this License.",
+        ]
+        * 10
+    )
+    text = f"GNU GENERAL PUBLIC LICENSE\nVersion 2, June 1991\n\n{clauses}"
+    info = classify(text)
+    assert (info.spdx, info.use, info.forbids_redistribution) == ("GPL-2.0-only", "commercial", False)
+    note = classify(f"{text}\n\nThe annotation files may not be redistributed.")
+    assert note.forbids_redistribution
 
 
 def test_gpl2_text_phrase_is_not_a_non_commercial_term():

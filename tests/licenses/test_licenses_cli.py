@@ -49,6 +49,7 @@ def test_garbage_lines_get_unknown_answers_and_keep_the_count():
         b'{"text": 12}',
         b'["text"]',
         b'{"other": "MIT"}',
+        b'{"text": "a\rb"}\r',
         b"\xff\xfe\x00binary\x00garbage",
         b"[" * 50_000,
         json.dumps({"text": "\x00\x01\x02\x03\x04\x05garbage\x00\x00\x00\x00"}).encode(),
@@ -59,8 +60,8 @@ def test_garbage_lines_get_unknown_answers_and_keep_the_count():
     answers = run_classify(b"\n".join(lines) + b"\n")
     assert len(answers) == len(lines)
     assert answers[0]["spdx"] == "MIT" and answers[-1]["spdx"] == "Apache-2.0"
-    assert answers[-2]["spdx"] == "CC-BY-4.0"
-    for answer in answers[1:11]:
+    assert answers[-2]["spdx"] == "CC-BY-4.0"  # huge text: read from its start
+    for answer in answers[1:12]:
         assert answer["use"] == "unknown" and answer["spdx"] is None
         assert answer["evidence"]
     assert "invalid JSON" in answers[1]["evidence"]

@@ -1,0 +1,81 @@
+"""Crash safety: a run killed with SIGKILL at any point leaves no partial snapshot visible and no orphan tag,
+and the next run completes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from huggingface_hub import HfApi
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def crash_env(tmp_path):
+    data = tmp_path / "catalog" / "data"
+    data.mkdir(parents=True)
+    rows = "\n".join(f"{i},name-{i},{i * 7 % 1000}" for i in range(300_000))
+    (data / "rows.csv").write_text("id,name,score\n" + rows + "\n")
+    (tmp_path / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [
+        {"id": "crash-set", "title": "Crash test rows (fixture)", "format": "csv", "license": "CC0-1.0",
+         "key_columns": ["id"], "source": {"kind": "file", "path": "data/rows.csv"}}]}))
+    env = {**os.environ, "CATALOG_PATH": str(tmp_path / "catalog" / "catalog.yaml"),
+           "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "HUB_NAMESPACE": f"crash-{uuid.uuid4().hex[:8]}"}
+    env.pop("DAGSTER_HOME", None)
+    return env
+
+
+def run_main(env: dict, kill_after: float | None = None) -> int | None:
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.run"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    if kill_after is None:
+        return process.wait(timeout=300)
+    time.sleep(kill_after)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    return None
+
+
+def assert_nothing_partial(env: dict) -> None:
+    warehouse = Path(env["WAREHOUSE_PATH"])
+    if not warehouse.exists():
+        return
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        snapshots = connection.execute("SELECT snapshot_id, parquet_path, parquet_sha256, published_tag"
+                                       " FROM governance.snapshots").fetchall()
+    for snapshot_id, parquet_path, parquet_sha256, _ in snapshots:
+        parquet = Path(parquet_path)
+        assert hashlib.sha256(parquet.read_bytes()).hexdigest() == parquet_sha256, snapshot_id
+        assert (parquet.parent / "provenance.json").is_file(), snapshot_id
+    repo_id = f"{env['HUB_NAMESPACE']}/crash-set"
+    api = HfApi()
+    if api.repo_exists(repo_id, repo_type="dataset"):
+        registered = {row[0] for row in snapshots}
+        for tag in api.list_repo_refs(repo_id, repo_type="dataset").tags:
+            assert tag.name in registered, f"tag {tag.name} has no registered snapshot"
+
+
+def test_sigkill_at_any_stage_then_rerun_completes(crash_env):
+    for kill_after in (3.0, 4.5, 6.0, 7.5, 9.0):
+        run_main(crash_env, kill_after=kill_after)
+        assert_nothing_partial(crash_env)
+    assert run_main(crash_env) == 0
+    assert_nothing_partial(crash_env)
+    with duckdb.connect(crash_env["WAREHOUSE_PATH"], read_only=True) as connection:
+        rows = connection.execute("SELECT snapshot_id, row_count, published_tag FROM governance.snapshots").fetchall()
+    assert len(rows) == 1
+    snapshot_id, row_count, tag = rows[0]
+    assert row_count == 300_000 and tag == snapshot_id
+    tags = HfApi().list_repo_refs(f"{crash_env['HUB_NAMESPACE']}/crash-set", repo_type="dataset").tags
+    assert [t.name for t in tags] == [snapshot_id]
