@@ -1,76 +1,145 @@
 """The dataset card published with a snapshot: Hub YAML (license, configs, provenance) and a body stewards and
-consumers read: attribution, license obligations, provenance, checks, how to load and verify."""
+consumers read: the license and what it obliges, attribution, provenance, files, checks, how to load and verify.
+
+Built only from the snapshot's immutable records, so re-publishing a snapshot renders the same card."""
 
 from __future__ import annotations
 
+import re
+
 from huggingface_hub import DatasetCard, DatasetCardData
+
+from assets.catalog import CatalogEntry
+from assets.croissant import PublishedFile, checks_summary
 
 DATA_FILE = "data/train-00000-of-00001.parquet"
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
+COMMERCIAL_USE = {"commercial": "allowed", "non-commercial": "not allowed", "research-only": "not allowed "
+                  "(research only)", "unknown": "unknown: treat as not allowed until the license is identified"}
 
 
 def size_category(rows: int) -> str:
     return next((label for limit, label in SIZE_CATEGORIES if rows < limit), "n>1T")
 
 
-def card_data(entry, license_record: dict, snapshot_row: dict) -> DatasetCardData:
+def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, license_file: str | None) -> DatasetCardData:
     license_info = license_record["license"]
     hub_license = license_info.get("hub_id")
-    extra = {} if hub_license else {
-        "license_name": license_info.get("name") or license_info.get("spdx") or "see LICENSE",
-        "license_link": "LICENSE",
+    extra = {} if hub_license else {  # the Hub's `other` needs a name (an id) and a link to the terms
+        "license_name": _slug(license_info.get("spdx") or license_info.get("name") or "custom"),
+        "license_link": license_file or license_info.get("url"),
     }
     return DatasetCardData(
         license=hub_license or "other",
         pretty_name=entry.title,
-        source_datasets=[snapshot_row["source_uri"]],
-        size_categories=[size_category(snapshot_row["row_count"])],
-        tags=["governed-snapshot", f"license-use:{license_info['use']}"],
+        source_datasets=[provenance["source"]["uri"]],
+        size_categories=[size_category(provenance["row_count"])],
+        tags=["governed-snapshot", f"license-use:{license_info['use']}", "croissant"],
         configs=[{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILE}]}],
         **extra,
     )
 
 
-def render_card(entry, license_record: dict, snapshot_row: dict, checks: list[dict], repo_id: str) -> DatasetCard:
-    data = card_data(entry, license_record, snapshot_row)
-    license_info = license_record["license"]
-    tag = snapshot_row["snapshot_id"]
+def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, checks: list[dict], repo_id: str,
+                files: list[PublishedFile]) -> DatasetCard:
+    """`files` are the published files the card lists with their sha256 (the Parquet first)."""
+    paths = [file.path for file in files]
+    license_file = next((path for path in paths if path.startswith(("LICENSE", "COPYING"))), None)
+    data = card_data(entry, license_record, provenance, license_file)
     body = "\n".join([
         f"# {entry.title}",
         "",
-        entry.description,
+        entry.description or f"A governed snapshot of {provenance['source']['uri']}.",
         "",
-        "## Attribution",
-        "",
-        _quote(license_record.get("attribution") or "No attribution text was supplied by the source."),
-        "",
-        *( [f"Please cite: {entry.citation}", ""] if entry.citation else [] ),
-        "## License",
-        "",
-        f"**{license_info.get('name') or license_info.get('spdx') or 'Unknown'}**"
-        f" (SPDX: `{license_info.get('spdx') or 'none'}`; use: {license_info['use']})."
-        + (f" Full terms: {license_info['url']}" if license_info.get("url") else ""),
-        "",
-        "Obligations when you use this data:",
-        "",
-        *[f"- {obligation}" for obligation in license_record.get("obligations") or ["none stated"]],
-        "",
-        "## Provenance",
-        "",
-        f"- Source: {snapshot_row['source_uri']}" + (f" ({entry.homepage})" if entry.homepage else ""),
-        f"- Retrieved: {snapshot_row['retrieved_at']}",
-        f"- Upstream revision / ETag: {snapshot_row.get('upstream_revision') or snapshot_row.get('etag') or 'n/a'}",
-        f"- Source sha256: `{snapshot_row['content_sha256']}`",
-        f"- Snapshot: `{tag}`, {snapshot_row['row_count']} rows, Parquet sha256 `{snapshot_row['parquet_sha256']}`",
-        f"- License decision: {license_record['decision']} under policy `{license_record['policy']}`: "
-        + "; ".join(license_record.get("reasons") or []),
-        "- Full record: `provenance.json` in this repository.",
-        "",
+        *license_section(license_record, license_file, [p for p in paths if p.startswith("NOTICE")]),
+        *attribution_section(entry, license_record),
+        *provenance_section(entry, license_record, provenance),
+        *files_section(files),
         "## Quality checks",
+        "",
+        checks_summary(checks),
         "",
         *[f"- {c['check_name']} ({c['severity']}): {'passed' if c['passed'] else 'FAILED'}" for c in checks],
         "",
+        *usage_section(repo_id, provenance["snapshot_id"]),
+    ])
+    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
+
+
+def license_section(license_record: dict, license_file: str | None, notice_files: list[str]) -> list[str]:
+    info = license_record["license"]
+    sign_off = license_record.get("sign_off")
+    travels = [f"`{path}`" for path in ([license_file] if license_file else []) + notice_files]
+    return [
+        "## License",
+        "",
+        f"**{info.get('name') or info.get('spdx') or 'Unknown license'}** (SPDX: `{info.get('spdx') or 'none'}`"
+        + (f", Hub: `{info['hub_id']}`" if info.get("hub_id") else "") + ")."
+        + (f" Full terms: {info['url']}" if info.get("url") else ""),
+        "",
+        f"- Commercial use: {COMMERCIAL_USE.get(info['use'], info['use'])}",
+        f"- Attribution required: {'yes' if info.get('attribution') else 'no'}",
+        f"- Share-alike (adaptations under the same license): {'yes' if info.get('share_alike') else 'no'}",
+        *([f"- The license terms travel with the data in {' and '.join(travels)}."] if travels else []),
+        *([f"- Released on a steward's sign-off by {sign_off['who']} ({sign_off['when']}): {sign_off['why']}"]
+          if sign_off else []),
+        "",
+        "What you must do when you use or share this data:",
+        "",
+        *[f"- {obligation}" for obligation in license_record.get("obligations") or ["nothing beyond the license"]],
+        "",
+    ]
+
+
+def attribution_section(entry: CatalogEntry, license_record: dict) -> list[str]:
+    holders = license_record.get("copyright_holders") or []
+    return [
+        "## Attribution",
+        "",
+        *([f"Copyright holders: {', '.join(holders)}.", ""] if holders else []),
+        _quote(license_record.get("attribution") or "No attribution text was supplied by the source."),
+        "",
+        *([f"Please cite: {entry.citation}", ""] if entry.citation else []),
+    ]
+
+
+def provenance_section(entry: CatalogEntry, license_record: dict, provenance: dict) -> list[str]:
+    source, pipeline = provenance["source"], provenance["pipeline"]
+    upstream = [(label, source.get(key)) for label, key in
+                (("Upstream revision", "upstream_revision"), ("ETag", "etag"), ("Last-Modified", "last_modified"))]
+    return [
+        "## Provenance",
+        "",
+        f"- Source ({source['kind']}): {source['uri']}" + (f" ({entry.homepage})" if entry.homepage else ""),
+        *([f"- Origin: {source['origin']}"] if source.get("origin") else []),
+        f"- Retrieved: {source['retrieved_at']}",
+        *[f"- {label}: `{value}`" for label, value in upstream if value],
+        f"- Source bytes: {source['size_bytes']}, sha256 `{source['sha256']}`",
+        f"- Snapshot `{provenance['snapshot_id']}`: {provenance['row_count']} rows, {len(provenance['columns'])} "
+        f"columns, converted to Parquet unchanged (pipeline {pipeline['code_version']}, "
+        f"Dagster run `{pipeline['dagster_run_id']}`)",
+        f"- License decision: {license_record['decision']} under policy `{license_record['policy']}`: "
+        + "; ".join(license_record.get("reasons") or []),
+        "- Machine-readable: `provenance.json` (the full record) and `croissant.json` (Croissant 1.1 with PROV-O "
+        "provenance and Responsible-AI fields).",
+        "",
+    ]
+
+
+def files_section(files: list[PublishedFile]) -> list[str]:
+    return [
+        "## Files",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        *[f"| `{file.path}` | {file.size_bytes} | `{file.sha256}` |" for file in files],
+        "",
+    ]
+
+
+def usage_section(repo_id: str, tag: str) -> list[str]:
+    return [
         "## Load",
         "",
         "```python",
@@ -80,14 +149,18 @@ def render_card(entry, license_record: dict, snapshot_row: dict, checks: list[di
         "",
         "## Verify",
         "",
-        "Every file's sha256 is recorded in `provenance.json`; check them after download:",
+        "Download the snapshot and check every file's sha256 against `provenance.json` and `croissant.json`; the "
+        "command also prints the license, its obligations and whether commercial use is allowed:",
         "",
         "```bash",
         f"uv run python -m pipelines.verify {repo_id} --revision {tag}",
         "```",
         "",
-    ])
-    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
+    ]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-") or "custom"
 
 
 def _quote(text: str) -> str:

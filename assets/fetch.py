@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import BinaryIO, Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from assets.catalog import CatalogEntry, Source
+from assets.convert import file_sha256
 
 # Files beside the data that carry license and copyright evidence.
 EVIDENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING", "NOTICE", "NOTICE.md", "NOTICE.txt",
@@ -50,6 +51,19 @@ class FetchedSource:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class KnownSource:
+    """What the last fetch of a source recorded: enough to ask upstream "changed since?" without downloading."""
+
+    retrieved_at: datetime
+    size_bytes: int
+    raw_sha256: str
+    etag: str | None = None
+    last_modified: str | None = None
+    upstream_revision: str | None = None
+    evidence_sha256: dict[str, str] = field(default_factory=dict)  # evidence file name -> sha256
+
+
 class RawStore:
     """Raw bytes kept by sha256, written to a temporary file first so a crash never leaves a partial blob."""
 
@@ -80,9 +94,14 @@ class RawStore:
         return StoredBlob(sha256=sha256, size_bytes=size, path=str(final))
 
 
-def fetch(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None) -> FetchedSource | None:
+    """Fetch the source into the store. With `known` (the last fetch), first ask upstream cheaply whether
+    anything changed (file size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha) and return
+    None, having downloaded nothing, when nothing did."""
     fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
-    fetched = fetchers[entry.source.kind](entry, store)
+    fetched = fetchers[entry.source.kind](entry, store, known)
+    if fetched is None:
+        return None
     expected = entry.source.sha256
     if expected and expected.lower() != fetched.blob.sha256:
         raise FetchError(
@@ -98,20 +117,24 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _fetch_file(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     path = Path(entry.source.path)
     if not path.is_file():
         raise FetchError(f"{entry.id}: source file not found: {path}")
+    evidence_paths = {name: path.parent / name for name in EVIDENCE_NAMES
+                      if (path.parent / name).is_file() and path.parent / name != path}
+    stat = path.stat()
+    mtime = datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat()
+    if known and (stat.st_size, mtime) == (known.size_bytes, known.last_modified) \
+            and {name: file_sha256(p) for name, p in evidence_paths.items()} == known.evidence_sha256:
+        return None  # same size and mtime: the data is not re-read; the small evidence files are hashed
     with path.open("rb") as stream:
         blob = store.put_stream(stream)
     evidence = {}
-    for name in EVIDENCE_NAMES:
-        candidate = path.parent / name
-        if candidate.is_file() and candidate != path:
-            with candidate.open("rb") as stream:
-                evidence[name] = store.put_stream(stream)
-    return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence,
-                         last_modified=datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat())
+    for name, candidate in evidence_paths.items():
+        with candidate.open("rb") as stream:
+            evidence[name] = store.put_stream(stream)
+    return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence, last_modified=mtime)
 
 
 def redact_url(url: str) -> str:
@@ -123,19 +146,24 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts)
 
 
-def _fetch_http(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     url = entry.source.resolved_url()
     shown = redact_url(url)
+    base = url.rsplit("/", 1)[0]
     try:
-        with requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S) as response:
-            if response.status_code != 200:
+        with requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S, headers=_validators(known)) as response:
+            if response.status_code not in (200, 304):
                 raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}")
-            blob = store.put_chunks(response.iter_content(CHUNK))
-            etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+            not_modified = response.status_code == 304
+            if not not_modified:
+                blob = store.put_chunks(response.iter_content(CHUNK))
+                etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
         raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {error}") from None
+    if not_modified:  # 304 answers only a conditional request, so `known` is set
+        # Only a changed LICENSE / NOTICE beside unchanged data makes the data worth fetching again.
+        return _fetch_http(entry, store, None) if _evidence_changed_http(base, known) else None
     evidence = {}
-    base = url.rsplit("/", 1)[0]
     for name in EVIDENCE_NAMES:
         try:
             with requests.get(f"{base}/{name}", stream=True, timeout=HTTP_TIMEOUT_S) as response:
@@ -147,7 +175,33 @@ def _fetch_http(entry: CatalogEntry, store: RawStore) -> FetchedSource:
                          evidence=evidence)
 
 
-def _fetch_hub(entry: CatalogEntry, store: RawStore) -> FetchedSource:
+def _validators(known: KnownSource | None) -> dict[str, str]:
+    """Conditional-request headers from the last fetch: the server answers 304 Not Modified, without a body,
+    when the file has not changed."""
+    headers = {}
+    if known and known.etag:
+        headers["If-None-Match"] = known.etag
+    if known and known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
+
+
+def _evidence_changed_http(base: str, known: KnownSource) -> bool:
+    """Whether a LICENSE / NOTICE / ... beside the data appeared, vanished or changed since the last fetch
+    (conditional GETs: no body crosses the wire for an unchanged file)."""
+    since = {"If-Modified-Since": format_datetime(known.retrieved_at.astimezone(timezone.utc), usegmt=True)}
+    for name in EVIDENCE_NAMES:
+        try:
+            with requests.get(f"{base}/{name}", stream=True, timeout=HTTP_TIMEOUT_S, headers=since) as response:
+                present = response.status_code in (200, 304)
+                if present != (name in known.evidence_sha256) or response.status_code == 200:
+                    return True
+        except requests.RequestException:
+            continue  # as in the fetch: evidence that cannot be read is not evidence
+    return False
+
+
+def _fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -155,6 +209,8 @@ def _fetch_hub(entry: CatalogEntry, store: RawStore) -> FetchedSource:
     try:
         info = HfApi().dataset_info(source.repo_id, revision=source.revision)
         commit = info.sha
+        if known and known.upstream_revision == commit:
+            return None  # the same commit holds the same data and evidence files
         repo_files = {sibling.rfilename for sibling in info.siblings or []}
         if source.path not in repo_files:
             raise FetchError(f"{entry.id}: file {source.path!r} not found in Hub dataset "

@@ -1,11 +1,27 @@
-"""Ingest: fetch a dataset's source and keep its raw bytes content-addressed."""
+"""Ingest: fetch a dataset's source and keep its raw bytes content-addressed; skip what upstream did not change."""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
-from assets.catalog import load_catalog
-from assets.fetch import RawStore, fetch
+from assets.catalog import CatalogEntry, load_catalog
+from assets.fetch import FetchedSource, FetchError, KnownSource, RawStore, fetch
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse, as_json
+
+SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
+                  "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
+                  "checked_at", "unchanged")
+
+
+class RefreshConfig(dg.Config):
+    """Launchpad config of raw_source."""
+
+    force: bool = Field(default=False, description="Download the source again even when upstream reports it "
+                                                   "unchanged (ETag / Last-Modified, Hub commit, file size+mtime).")
 
 
 @dg.asset(
@@ -14,27 +30,90 @@ from assets.warehouse import Warehouse, as_json
     code_version="1",
     kinds={"python"},
 )
-def raw_source(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset's source bytes as fetched: a local file, an HTTP(S) URL or a Hub dataset at a pinned
     revision, stored by sha256, with where, when and what (URL or repo, ETag / Last-Modified or Hub commit,
-    size, sha256) and the LICENSE / NOTICE / README files found beside the data."""
+    size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
+    whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands."""
     entry = load_catalog().get(context.partition_key)
-    fetched = fetch(entry, RawStore(warehouse.raw_dir))
+    previous = last_fetch(warehouse, entry)
+    known = known_source(previous) if previous and not config.force else None
+    fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
+    checked_at = datetime.now(timezone.utc)
+    if fetched is None:
+        _check_pin(entry, previous["raw_sha256"])
+        row = {**previous, "run_id": context.run_id, "checked_at": checked_at, "unchanged": True}
+        status = f"unchanged since {previous['retrieved_at']:%Y-%m-%d %H:%M:%S %Z}: nothing downloaded"
+    else:
+        row = fetched_row(fetched, entry, context.run_id, checked_at)
+        same = previous is not None and previous["raw_sha256"] == fetched.blob.sha256
+        status = "downloaded; same bytes as the last fetch" if same else "downloaded"
+    record_source(warehouse, row)
+    context.log.info(f"{entry.id}: {status}")
+    return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
+
+
+def last_fetch(warehouse: Warehouse, entry: CatalogEntry) -> dict | None:
+    """The last recorded fetch of this very source (same catalog source) whose stored bytes are still there."""
+    row = warehouse.fetch_one(
+        "SELECT * FROM governance.sources WHERE dataset_id = ? AND source_key = ?"
+        " ORDER BY coalesce(checked_at, retrieved_at) DESC LIMIT 1",
+        [entry.id, entry.source.describe()],
+    )
+    if row is None:
+        return None
+    stored = [row["raw_path"], *(blob["path"] for blob in json.loads(row["evidence"]).values())]
+    return row if all(Path(path).is_file() for path in stored) else None
+
+
+def known_source(row: dict) -> KnownSource:
+    return KnownSource(
+        retrieved_at=row["retrieved_at"], size_bytes=row["size_bytes"], raw_sha256=row["raw_sha256"],
+        etag=row["etag"], last_modified=row["last_modified"], upstream_revision=row["upstream_revision"],
+        evidence_sha256={name: blob["sha256"] for name, blob in json.loads(row["evidence"]).items()},
+    )
+
+
+def fetched_row(fetched: FetchedSource, entry: CatalogEntry, run_id: str, checked_at: datetime) -> dict:
+    return {
+        "dataset_id": entry.id, "retrieved_at": fetched.retrieved_at, "source_kind": fetched.kind,
+        "source_uri": fetched.uri, "upstream_revision": fetched.upstream_revision, "etag": fetched.etag,
+        "last_modified": fetched.last_modified, "size_bytes": fetched.blob.size_bytes,
+        "raw_sha256": fetched.blob.sha256, "raw_path": fetched.blob.path,
+        "evidence": as_json({name: blob.__dict__ for name, blob in fetched.evidence.items()}),
+        "run_id": run_id, "source_key": entry.source.describe(), "checked_at": checked_at, "unchanged": False,
+    }
+
+
+def record_source(warehouse: Warehouse, row: dict) -> None:
+    """One row per run: a download, or a check that found upstream unchanged (a copy of the last fetch), so the
+    downstream assets read this run's source either way (`latest_source`)."""
     with warehouse.connect() as connection:
         connection.execute(
-            "INSERT INTO governance.sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [entry.id, fetched.retrieved_at, fetched.kind, fetched.uri, fetched.upstream_revision,
-             fetched.etag, fetched.last_modified, fetched.blob.size_bytes, fetched.blob.sha256,
-             fetched.blob.path, as_json({k: v.__dict__ for k, v in fetched.evidence.items()}), context.run_id],
+            f"INSERT INTO governance.sources ({', '.join(SOURCE_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(SOURCE_COLUMNS))})",
+            [row[column] for column in SOURCE_COLUMNS],
         )
-    return dg.MaterializeResult(
-        metadata={
-            "source": fetched.uri,
-            "sha256": fetched.blob.sha256,
-            "size_bytes": fetched.blob.size_bytes,
-            "upstream_revision": fetched.upstream_revision or "",
-            "etag": fetched.etag or "",
-            "evidence_files": sorted(fetched.evidence),
-        },
-        data_version=dg.DataVersion(fetched.blob.sha256),
-    )
+
+
+def _check_pin(entry: CatalogEntry, sha256: str) -> None:
+    """The catalog may pin a new checksum while upstream stays the same: the last bytes must still match it."""
+    if entry.source.sha256 and entry.source.sha256.lower() != sha256:
+        raise FetchError(f"{entry.id}: checksum mismatch for {entry.source.describe()}: catalog pins sha256 "
+                         f"{entry.source.sha256}, the unchanged upstream has {sha256}")
+
+
+def source_metadata(row: dict, status: str) -> dict:
+    evidence = json.loads(row["evidence"])
+    return {
+        "status": status,
+        "source": row["source_uri"],
+        "retrieved_at": str(row["retrieved_at"]),
+        "checked_at": str(row["checked_at"]),
+        "sha256": row["raw_sha256"],
+        "size_bytes": row["size_bytes"],
+        "upstream_revision": row["upstream_revision"] or "",
+        "etag": row["etag"] or "",
+        "last_modified": row["last_modified"] or "",
+        "evidence_files": sorted(evidence),
+    }

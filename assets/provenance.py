@@ -8,8 +8,9 @@ from assets.catalog import load_catalog
 from assets.evidence import gather_evidence
 from assets.ingest import raw_source
 from assets.partitions import dataset_partitions
-from assets.warehouse import Warehouse, as_json
-from licenses import SignOff, decide, load_policy
+from assets.steward import StewardReview, current_override, override_record, policy_and_sign_off
+from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
+from licenses import decide, load_policy
 
 
 @dg.asset(
@@ -18,17 +19,21 @@ from licenses import SignOff, decide, load_policy
     group_name="provenance",
     code_version="1",
     kinds={"python"},
+    pool=WAREHOUSE_POOL,
 )
-def license_decision(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
+                     warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE file,
     Hub card YAML, datapackage.json), the copyright holders and attribution (NOTICE), and the policy decision:
-    publish, blocked or quarantine, with the reasons a steward reads."""
+    publish, blocked or quarantine, with the reasons a steward reads. A steward may launch it with another
+    policy and / or a sign-off (config); the override is recorded and holds for these source bytes."""
     entry = load_catalog().get(context.partition_key)
     source = latest_source(warehouse, entry.id, context.run_id)
     evidence_files = {name: blob["path"] for name, blob in json.loads(source["evidence"]).items()}
     evidence = gather_evidence(entry, evidence_files)
-    sign_off = SignOff(**entry.sign_off) if entry.sign_off else None
-    decision = decide(evidence.signals, load_policy(entry.policy), sign_off=sign_off)
+    override = current_override(config, warehouse, entry.id, source["raw_sha256"], context.run_id)
+    policy, sign_off = policy_and_sign_off(entry, override)
+    decision = decide(evidence.signals, load_policy(policy), sign_off=sign_off)
     record = {
         **decision.to_dict(),
         "signals": [s.to_dict() for s in evidence.signals],
@@ -36,6 +41,7 @@ def license_decision(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
         "copyright_holders": evidence.holders,
         "attribution": evidence.attribution,
         "source_sha256": source["raw_sha256"],
+        "steward_override": override_record(override),
     }
     license_info = decision.license
     with warehouse.connect() as connection:
@@ -55,6 +61,8 @@ def license_decision(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
             "reasons": dg.MetadataValue.md("\n".join(f"- {reason}" for reason in decision.reasons)),
             "obligations": dg.MetadataValue.md("\n".join(f"- {o}" for o in decision.obligations) or "none"),
             "needs_review": decision.needs_review,
+            "policy": decision.policy,
+            "sign_off": dg.MetadataValue.json(decision.sign_off.to_dict() if decision.sign_off else {}),
             "copyright_holders": evidence.holders,
             "signals": dg.MetadataValue.json([s.to_dict() for s in evidence.signals]),
         },

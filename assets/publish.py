@@ -1,37 +1,63 @@
-"""Publish: a vetted snapshot goes to the Hub in one commit, tagged with its snapshot id, with its card."""
+"""Publish: a vetted snapshot goes to the Hub in one atomic commit, tagged with its snapshot id.
 
+The commit holds the Parquet data, the dataset card, provenance.json, croissant.json and the license and notice
+files, and deletes whatever an older snapshot left that no longer belongs. Every published file is built from
+the snapshot's immutable records, so a retried or repeated publish finds nothing to change."""
+
+import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from assets.card import DATA_FILE, render_card
 from assets.catalog import CatalogEntry, load_catalog
-from assets.hub import HubTarget
+from assets.convert import file_sha256
+from assets.croissant import PARQUET, PublishedFile, croissant_document
+from assets.evidence import LICENSE_FILES, NOTICE_FILES
+from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retries
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source
 from assets.store import snapshot, snapshot_id_for
 from assets.warehouse import Warehouse
 
-# Evidence files that travel with the data when present: license terms and notices must reach the consumer.
-TRAVELLING_FILES = ("LICENSE", "NOTICE")
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+KEPT_FILES = {".gitattributes"}  # repo plumbing the Hub made, never the snapshot's to delete
 
 
 class PublishError(RuntimeError):
-    """The Hub refused or failed the publish; the previous tag and snapshot are untouched."""
+    """The snapshot could not be published; the previous tag and snapshot are untouched."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one publish commit holds: path in the repo -> a file on disk or the bytes to write."""
+
+    repo_id: str
+    tag: str
+    private: bool
+    files: dict[str, Path | bytes]
+    commit_message: str
+    commit_description: str
 
 
 @dg.asset(
     partitions_def=dataset_partitions,
     deps=[snapshot],
     group_name="publish",
-    code_version="1",
+    code_version="2",
     kinds={"huggingface"},
 )
 def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget) -> dg.MaterializeResult:
     """The snapshot published to the Hub as `<namespace>/<dataset>`: one commit holding the Parquet data, the
-    dataset card, provenance.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a snapshot whose
-    license decision is `publish` and whose blocking checks passed is published; otherwise the reason is
-    recorded. Re-publishing a published snapshot makes no new commit."""
+    dataset card, provenance.json, croissant.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a
+    snapshot whose license decision is `publish` and whose blocking checks passed is published; otherwise the
+    reason is recorded. Re-publishing a published snapshot makes no new commit; a failed publish is recorded
+    in `governance.snapshots.publish_error` and leaves the previous tag as it was."""
     entry = load_catalog().get(context.partition_key)
     source = latest_source(warehouse, entry.id, context.run_id)
     snapshot_id = snapshot_id_for(entry, source["raw_sha256"])
@@ -43,26 +69,21 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
         return dg.MaterializeResult(metadata={"published": False, "reason": refusal, "snapshot_id": snapshot_id})
     repo_id = hub.repo_id(entry.id)
     try:
-        commit_oid, created = push_snapshot(entry, repo_id, {**source, **snapshot_row},
-                                            json.loads(dataset_row["decision_record"]), warehouse)
+        api = hub.client()
+        release = build_release(entry, repo_id, api.endpoint, snapshot_row, json.loads(source["evidence"]),
+                                json.loads(dataset_row["decision_record"]), latest_checks(warehouse, snapshot_id))
+        commit_oid, new_commit = with_retries(lambda: push_release(api, release),
+                                              log=lambda message: context.log.warning(f"{entry.id}: {message}"))
     except Exception as error:
-        message = f"{entry.id}: publishing {snapshot_id} to {repo_id} failed: {hub_error_message(error)}"
-        with warehouse.connect() as connection:
-            connection.execute("UPDATE governance.snapshots SET publish_error = ? WHERE snapshot_id = ?",
-                               [message, snapshot_id])
+        reason = str(error) if isinstance(error, (PublishError, HubAccessError)) else hub_error_message(error)
+        message = f"{entry.id}: publishing {snapshot_id} to {repo_id} failed: {reason}"
+        record_publish_failure(warehouse, snapshot_id, message)
         raise PublishError(message) from None
-    with warehouse.connect() as connection:
-        connection.execute(
-            "UPDATE governance.snapshots SET published_repo = ?, published_revision = ?, published_tag = ?,"
-            " published_at = coalesce(published_at, now()), publish_error = NULL WHERE snapshot_id = ?",
-            [repo_id, commit_oid, snapshot_id, snapshot_id],
-        )
-    from huggingface_hub import constants
-
-    url = f"{constants.ENDPOINT}/datasets/{repo_id}/tree/{snapshot_id}"
+    record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
+    url = f"{api.endpoint}/datasets/{repo_id}/tree/{snapshot_id}"
     return dg.MaterializeResult(
-        metadata={"published": True, "new_commit": created, "repo_id": repo_id, "tag": snapshot_id,
-                  "commit": commit_oid, "dagster/uri": dg.MetadataValue.url(url)},
+        metadata={"published": True, "new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id,
+                  "commit": commit_oid, "files": sorted(release.files), "dagster/uri": dg.MetadataValue.url(url)},
         data_version=dg.DataVersion(commit_oid),
     )
 
@@ -71,6 +92,8 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
     """The publish gate, enforced here too so materialising this asset alone can never bypass it."""
     if dataset_row is None or snapshot_row is None:
         return "no license decision or snapshot recorded yet"
+    if snapshot_row.get("retired_at"):
+        return "the snapshot was retired: its files are gone"
     if dataset_row["decision"] != "publish":
         return f"license decision is {dataset_row['decision']}: {dataset_row['decision_reason']}"
     if snapshot_row["checks_passed"] is None:
@@ -80,52 +103,114 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
     return None
 
 
-def push_snapshot(entry: CatalogEntry, repo_id: str, snapshot_row: dict, license_record: dict,
-                  warehouse: Warehouse) -> tuple[str, bool]:
-    """One atomic commit replacing the repo's files with the snapshot's, then a tag on that very commit.
-    Returns (commit oid, whether a new commit was made)."""
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-
-    from assets.card import DATA_FILE, render_card
-
-    api = HfApi()
-    tag = snapshot_row["snapshot_id"]
-    api.create_repo(repo_id, repo_type="dataset", private=entry.visibility == "private", exist_ok=True)
-    refs = api.list_repo_refs(repo_id, repo_type="dataset")
-    existing_tag = next((ref for ref in refs.tags if ref.name == tag), None)
-    if existing_tag:
-        return existing_tag.target_commit, False
-    snapshot_dir = Path(snapshot_row["parquet_path"]).parent
-    checks = warehouse.fetch_all(
-        "SELECT check_name, severity, passed FROM governance.check_results WHERE snapshot_id = ?"
+def latest_checks(warehouse: Warehouse, snapshot_id: str) -> list[dict]:
+    rows = warehouse.fetch_all(
+        "SELECT check_name, severity, passed, observed FROM governance.check_results WHERE snapshot_id = ?"
         " QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1 ORDER BY check_name",
-        [tag],
+        [snapshot_id],
     )
-    card = render_card(entry, license_record, snapshot_row, checks, repo_id)
-    files = {
-        DATA_FILE: snapshot_dir / "data.parquet",
-        "provenance.json": snapshot_dir / "provenance.json",
-        "README.md": str(card).encode("utf-8"),
-    }
-    evidence = json.loads(snapshot_row["evidence"])
-    for name in TRAVELLING_FILES:
-        if name in evidence:
-            files[name] = Path(evidence[name]["path"])
-    current = set(api.list_repo_files(repo_id, repo_type="dataset"))
-    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content) for path, content in files.items()]
-    operations += [CommitOperationDelete(path_in_repo=path) for path in sorted(current - set(files))
-                   if path != ".gitattributes"]
-    commit = api.create_commit(repo_id, operations, repo_type="dataset",
-                               commit_message=f"Publish snapshot {tag}",
-                               commit_description=f"License decision: {license_record['decision']}; "
-                                                  f"source sha256 {snapshot_row['content_sha256']}")
-    api.create_tag(repo_id, tag=tag, revision=commit.oid, repo_type="dataset",
-                   tag_message=f"Snapshot {tag} of {entry.id}")
-    return commit.oid, True
+    return [{**row, "observed": json.loads(row["observed"] or "{}")} for row in rows]
 
 
-def hub_error_message(error: Exception) -> str:
-    """One line naming the HTTP status and the Hub's own message; never headers (they carry the token)."""
-    response = getattr(error, "response", None)
-    status = f"HTTP {response.status_code}: " if response is not None else ""
-    return status + (str(error).strip().splitlines() or [type(error).__name__])[0]
+def build_release(entry: CatalogEntry, repo_id: str, endpoint: str, snapshot_row: dict, evidence: dict,
+                  license_record: dict, checks: list[dict]) -> Release:
+    """Assemble the commit's files from the snapshot folder, the license evidence files fetched with the source
+    (name -> {path, ...}) and the records."""
+    snapshot_dir = Path(snapshot_row["parquet_path"]).parent
+    provenance = json.loads((snapshot_dir / "provenance.json").read_text(encoding="utf-8"))
+    parquet = snapshot_dir / "data.parquet"
+    vetted_sha256 = provenance["files"][DATA_FILE]["sha256"]
+    if file_sha256(parquet) != vetted_sha256 or snapshot_row["parquet_sha256"] != vetted_sha256:
+        raise PublishError(f"{parquet} no longer matches the sha256 recorded when it was vetted; re-run the snapshot")
+    files: dict[str, Path | bytes] = {DATA_FILE: parquet, "provenance.json": snapshot_dir / "provenance.json",
+                                      **license_files(evidence, license_record)}
+    published = [published_file(path, content) for path, content in files.items()]
+    dataset_url = f"{endpoint}/datasets/{repo_id}"
+    namespace = repo_id.split("/")[0]
+    croissant = croissant_document(
+        provenance=provenance, license_record=license_record, checks=checks, files=published,
+        dataset_url=dataset_url, description=entry.description, citation=entry.citation,
+        publisher={"@type": "sc:Organization", "name": namespace, "url": f"{endpoint}/{namespace}"},
+        snapshot_created_at=snapshot_row["created_at"].isoformat(),
+    )
+    files["croissant.json"] = (json.dumps(croissant, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files["README.md"] = str(render_card(entry, license_record, provenance, checks, repo_id, published)).encode()
+    tag = snapshot_row["snapshot_id"]
+    license_label = license_record["license"].get("spdx") or license_record["license"].get("name")
+    return Release(
+        repo_id=repo_id, tag=tag, private=entry.visibility == "private", files=files,
+        commit_message=f"Publish snapshot {tag}",
+        commit_description=f"License {license_label}: {license_record['decision']}. Source sha256 "
+                           f"{provenance['source']['sha256']}; Parquet sha256 {vetted_sha256}.",
+    )
+
+
+def license_files(evidence: dict, license_record: dict) -> dict[str, Path | bytes]:
+    """The LICENSE / NOTICE files found beside the source travel under their own names. A license whose terms
+    must accompany every copy (attribution, share-alike) and came without a file gets a LICENSE naming it."""
+    found: dict[str, Path | bytes] = {name: Path(evidence[name]["path"]) for name in LICENSE_FILES + NOTICE_FILES
+                                      if name in evidence}
+    info = license_record["license"]
+    if any(name in found for name in LICENSE_FILES) or not (info.get("attribution") or info.get("share_alike")):
+        return found
+    if not info.get("url"):
+        raise PublishError(f"license {info.get('name') or info.get('spdx')} must travel with the data, but the "
+                           "source has no LICENSE file and the license has no known URL")
+    notices = "\n".join(license_record.get("copyright_notices") or [])
+    found["LICENSE"] = (f"{info.get('name') or info['spdx']} (SPDX: {info.get('spdx') or 'none'})\n\n"
+                        f"This dataset is made available under the license above. Its source shipped no license "
+                        f"file; the full license text is at {info['url']}\n" + (f"\n{notices}\n" if notices else "")
+                        ).encode("utf-8")
+    return found
+
+
+def published_file(path: str, content: Path | bytes) -> PublishedFile:
+    """What croissant.json and the card say of one file: its real sha256 and size, and what it is."""
+    data_sha256 = file_sha256(content) if isinstance(content, Path) else hashlib.sha256(content).hexdigest()
+    size = content.stat().st_size if isinstance(content, Path) else len(content)
+    if path.endswith(".parquet"):
+        return PublishedFile(path, data_sha256, size, PARQUET, "The snapshot's rows (split: train).")
+    if path == "provenance.json":
+        return PublishedFile(path, data_sha256, size, "application/json", "The snapshot's provenance record.")
+    return PublishedFile(path, data_sha256, size, "text/plain", "License or notice text that travels with the data.")
+
+
+def push_release(api: "HfApi", release: Release) -> tuple[str, bool]:
+    """Create the repo if missing, then one atomic commit replacing the repo's files with the release's, and a tag
+    on that very commit. Safe to repeat after any failure: an existing tag ends it, and a commit that already
+    landed is found unchanged and tagged. Returns (commit oid, whether a new commit was made)."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    api.create_repo(release.repo_id, repo_type="dataset", private=release.private, exist_ok=True)
+    refs = api.list_repo_refs(release.repo_id, repo_type="dataset")
+    tagged = next((ref.target_commit for ref in refs.tags if ref.name == release.tag), None)
+    if tagged:
+        return tagged, False
+    head = next(ref.target_commit for ref in refs.branches if ref.name == "main")
+    current = set(api.list_repo_files(release.repo_id, repo_type="dataset", revision=head))
+    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
+                  for path, content in release.files.items()]
+    operations += [CommitOperationDelete(path_in_repo=path) for path in sorted(current - set(release.files))
+                   if path not in KEPT_FILES]
+    # parent_commit: a change pushed to main meanwhile makes the Hub refuse this commit instead of it being lost.
+    commit = api.create_commit(release.repo_id, operations, repo_type="dataset", parent_commit=head,
+                               commit_message=release.commit_message,
+                               commit_description=release.commit_description)
+    api.create_tag(release.repo_id, tag=release.tag, revision=commit.oid, repo_type="dataset",
+                   tag_message=f"Snapshot {release.tag}")
+    return commit.oid, commit.oid != head
+
+
+def record_publish_success(warehouse: Warehouse, snapshot_id: str, repo_id: str, commit_oid: str) -> None:
+    with warehouse.connect() as connection:
+        connection.execute(
+            "UPDATE governance.snapshots SET published_repo = ?, published_revision = ?, published_tag = ?,"
+            " published_at = coalesce(published_at, now()), publish_error = NULL WHERE snapshot_id = ?",
+            [repo_id, commit_oid, snapshot_id, snapshot_id],
+        )
+
+
+def record_publish_failure(warehouse: Warehouse, snapshot_id: str, message: str) -> None:
+    with warehouse.connect() as connection:
+        connection.execute("UPDATE governance.snapshots SET publish_error = ? WHERE snapshot_id = ?",
+                           [message, snapshot_id])

@@ -10,13 +10,14 @@ import dagster as dg
 
 from assets import CODE_VERSION
 from assets.catalog import CatalogEntry, load_catalog
-from assets.convert import ConversionError, to_parquet
+from assets.convert import ConversionError, ParquetFile, to_parquet
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
-from assets.warehouse import Warehouse, as_json
+from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 
 # Bump when the conversion changes what a snapshot holds, so unchanged sources still get a new snapshot.
 SNAPSHOT_FORMAT = "1"
+READ_ONLY = 0o444
 
 
 @dg.asset(
@@ -25,21 +26,31 @@ SNAPSHOT_FORMAT = "1"
     group_name="store",
     code_version=SNAPSHOT_FORMAT,
     kinds={"duckdb", "parquet"},
+    pool=WAREHOUSE_POOL,
 )
 def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset as an immutable, content-addressed zstd Parquet snapshot with its provenance.json beside it,
     registered in the DuckDB warehouse (`governance.snapshots`, view `snapshots."<snapshot_id>"`).
-    Unchanged source bytes give the same snapshot id, so a re-run writes nothing."""
+    Unchanged source bytes give the same snapshot id, so a re-run writes nothing. Old snapshots are retired
+    (files and view dropped, record kept) beyond the last `keep_snapshots`; published ones are always kept."""
     entry = load_catalog().get(context.partition_key)
     source = latest_source(warehouse, entry.id, context.run_id)
     snapshot_id = snapshot_id_for(entry, source["raw_sha256"])
     existing = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
-    if existing and Path(existing["parquet_path"]).is_file():
+    if existing and existing["retired_at"] is None and Path(existing["parquet_path"]).is_file():
         context.log.info(f"{entry.id}: source unchanged, snapshot {snapshot_id} already registered")
-        return _result(existing, created=False)
+        with warehouse.connect() as connection:
+            connection.execute("UPDATE governance.snapshots SET current_at = now() WHERE snapshot_id = ?",
+                               [snapshot_id])
+        since = f"{existing['created_at']:%Y-%m-%d %H:%M:%S %Z}"
+        return snapshot_result(warehouse, snapshot_id, status=f"unchanged since {since}: snapshot reused, nothing "
+                                                              "rewritten")
     decision = warehouse.fetch_one("SELECT decision_record FROM governance.datasets WHERE dataset_id = ?", [entry.id])
-    row = _write_snapshot(context, warehouse, entry, source, snapshot_id, json.loads(decision["decision_record"]))
-    return _result(row, created=True)
+    _write_snapshot(context, warehouse, entry, source, snapshot_id, json.loads(decision["decision_record"]))
+    retired = retire_old_snapshots(warehouse, entry.id)
+    if retired:
+        context.log.info(f"{entry.id}: retention retired {', '.join(retired)}")
+    return snapshot_result(warehouse, snapshot_id, status="new snapshot", retired=retired)
 
 
 def snapshot_id_for(entry: CatalogEntry, raw_sha256: str) -> str:
@@ -49,8 +60,9 @@ def snapshot_id_for(entry: CatalogEntry, raw_sha256: str) -> str:
 
 
 def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_id: str,
-                    decision_record: dict) -> dict:
-    """Write into a hidden temporary folder and rename it only once complete: no partial snapshot is visible."""
+                    decision_record: dict) -> None:
+    """Write into a hidden temporary folder and rename it only once complete: no partial snapshot is visible.
+    The conversion streams (DuckDB COPY), and the warehouse is locked only for the final registration."""
     dataset_dir = warehouse.snapshots_dir / entry.id
     dataset_dir.mkdir(parents=True, exist_ok=True)
     final_dir = dataset_dir / snapshot_id
@@ -62,36 +74,59 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
             raise ConversionError(f"{entry.id}: {error}") from None
         provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
         (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
+        for path in work_dir.iterdir():
+            path.chmod(READ_ONLY)  # immutable: a snapshot's files are never written again
         if final_dir.exists():  # left by an interrupted run before registration: replace it
             shutil.rmtree(final_dir)
         work_dir.rename(final_dir)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    parquet_path = final_dir / "data.parquet"
-    row = {
-        "snapshot_id": snapshot_id, "dataset_id": entry.id, "row_count": parquet.row_count,
-        "content_sha256": source["raw_sha256"], "parquet_sha256": parquet.sha256,
-        "parquet_path": str(parquet_path), "columns": parquet.columns,
-    }
-    with warehouse.connect() as connection:
-        connection.begin()
+    _register(warehouse, entry, source, snapshot_id, parquet, final_dir / "data.parquet", provenance, context.run_id)
+
+
+def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_id: str, parquet: ParquetFile,
+              parquet_path: Path, provenance: dict, run_id: str) -> None:
+    """One short transaction once the files are complete. A retired snapshot whose bytes come back is revived."""
+    with warehouse.transaction() as connection:
         connection.execute(
             "INSERT INTO governance.snapshots (snapshot_id, dataset_id, row_count, content_sha256, parquet_sha256,"
-            " parquet_path, columns, created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            " parquet_path, columns, created_at, current_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now(), ?)"
+            " ON CONFLICT (snapshot_id) DO UPDATE SET row_count = excluded.row_count,"
+            " parquet_sha256 = excluded.parquet_sha256, parquet_path = excluded.parquet_path,"
+            " columns = excluded.columns, current_at = now(), retired_at = NULL, run_id = excluded.run_id",
             [snapshot_id, entry.id, parquet.row_count, source["raw_sha256"], parquet.sha256, str(parquet_path),
-             as_json(parquet.columns), context.run_id],
+             as_json(parquet.columns), run_id],
         )
-        connection.execute("INSERT INTO governance.provenance VALUES (?, ?, ?)",
+        connection.execute("INSERT OR REPLACE INTO governance.provenance VALUES (?, ?, ?)",
                            [snapshot_id, entry.id, as_json(provenance)])
-        connection.execute("CREATE SCHEMA IF NOT EXISTS snapshots")
         connection.execute(f'CREATE OR REPLACE VIEW snapshots."{snapshot_id}" AS '
                            f"SELECT * FROM read_parquet('{str(parquet_path).replace(chr(39), chr(39) * 2)}')")
-        connection.commit()
-    return row
 
 
-def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parquet, decision_record: dict,
-                      run_id: str) -> dict:
+def retire_old_snapshots(warehouse: Warehouse, dataset_id: str) -> list[str]:
+    """Retention: keep the dataset's last `keep_snapshots` snapshots, every published one and the latest vetted
+    one; retire the rest. The record stays (audit); the view and the files go, after the commit, so a crash can
+    leave an orphan folder but never a registered snapshot without its files."""
+    with warehouse.transaction() as connection:
+        retired = connection.execute(
+            "SELECT snapshot_id, parquet_path FROM ("
+            "  SELECT *, row_number() OVER (ORDER BY coalesce(current_at, created_at) DESC) AS recency"
+            "  FROM governance.snapshots WHERE dataset_id = ? AND retired_at IS NULL)"
+            " WHERE recency > ? AND published_tag IS NULL"
+            " AND snapshot_id NOT IN (SELECT snapshot_id FROM governance.latest_vetted_snapshots)",
+            [dataset_id, warehouse.keep_snapshots],
+        ).fetchall()
+        for snapshot_id, _ in retired:
+            connection.execute("UPDATE governance.snapshots SET retired_at = now() WHERE snapshot_id = ?",
+                               [snapshot_id])
+            connection.execute(f'DROP VIEW IF EXISTS snapshots."{snapshot_id}"')
+    for _, parquet_path in retired:
+        shutil.rmtree(Path(parquet_path).parent, ignore_errors=True)
+    return [snapshot_id for snapshot_id, _ in retired]
+
+
+def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parquet: ParquetFile,
+                      decision_record: dict, run_id: str) -> dict:
     return {
         "snapshot_id": snapshot_id,
         "dataset_id": entry.id,
@@ -117,20 +152,66 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
     }
 
 
-def _result(row: dict, created: bool) -> dg.MaterializeResult:
-    columns = row["columns"] if isinstance(row["columns"], list) else json.loads(row["columns"])
-    return dg.MaterializeResult(
-        metadata={
-            "snapshot_id": row["snapshot_id"],
-            "created": created,
-            "dagster/row_count": row["row_count"],
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name=c["name"], type=c["type"]) for c in columns]
-            ),
-            "dagster/uri": Path(row["parquet_path"]).as_uri(),
-            "dagster/table_name": f'snapshots."{row["snapshot_id"]}"',
-            "content_sha256": row["content_sha256"],
-            "parquet_sha256": row["parquet_sha256"],
-        },
-        data_version=dg.DataVersion(row["snapshot_id"]),
+def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str,
+                    retired: list[str] | None = None) -> dg.MaterializeResult:
+    """Everything a steward needs on the materialisation: data, license, decision, checks, provenance."""
+    row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    dataset = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [row["dataset_id"]])
+    record = warehouse.fetch_one("SELECT record FROM governance.provenance WHERE snapshot_id = ?", [snapshot_id])
+    decision = json.loads(dataset["decision_record"])
+    columns = json.loads(row["columns"])
+    metadata = {
+        "snapshot_id": snapshot_id,
+        "status": status,
+        "dagster/row_count": row["row_count"],
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name=c["name"], type=c["type"]) for c in columns]),
+        "dagster/uri": Path(row["parquet_path"]).as_uri(),
+        "dagster/table_name": f'snapshots."{snapshot_id}"',
+        "license": dg.MetadataValue.md(license_summary(decision)),
+        "decision": decision["decision"],
+        "decision_reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision["reasons"]) or "none"),
+        "checks": dg.MetadataValue.md(checks_summary(warehouse, snapshot_id)),
+        "provenance": dg.MetadataValue.json(json.loads(record["record"])),
+        "content_sha256": row["content_sha256"],
+        "parquet_sha256": row["parquet_sha256"],
+    }
+    if row["published_tag"]:
+        from huggingface_hub import constants
+
+        metadata["hub_url"] = dg.MetadataValue.url(
+            f"{constants.ENDPOINT}/datasets/{row['published_repo']}/tree/{row['published_tag']}")
+    if retired:
+        metadata["retired_by_retention"] = retired
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(snapshot_id))
+
+
+def license_summary(decision: dict) -> str:
+    license_info = decision["license"]
+    sign_off = decision.get("sign_off")
+    lines = [
+        f"**{license_info.get('name') or license_info.get('spdx') or 'unknown'}**"
+        f" (SPDX `{license_info.get('spdx') or 'none'}`), use: {license_info.get('use')}, policy: {decision['policy']}",
+        "",
+        "Obligations:",
+        *[f"- {obligation}" for obligation in decision.get("obligations") or ["none"]],
+    ]
+    if sign_off:
+        lines += ["", f"Signed off by {sign_off['who']} on {sign_off['when']}: {sign_off['why']}"]
+    return "\n".join(lines)
+
+
+def checks_summary(warehouse: Warehouse, snapshot_id: str) -> str:
+    """The latest outcome of each expectation on this snapshot. A new snapshot has none yet: its checks run
+    right after this step and show on the asset's Checks tab."""
+    outcomes = warehouse.fetch_all(
+        "SELECT check_name, severity, passed FROM governance.check_results WHERE snapshot_id = ?"
+        " QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1 ORDER BY check_name",
+        [snapshot_id],
     )
+    if not outcomes:
+        return "pending: the expectation suite runs on this snapshot right after this step"
+    failed = [o for o in outcomes if not o["passed"]]
+    lines = [f"{len(outcomes) - len(failed)} of {len(outcomes)} expectations passed"]
+    lines += [f"- **failed** {o['check_name']} ({o['severity']})" for o in failed]
+    return "\n".join(lines)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
 import duckdb
+from pydantic import Field
+
+# Dagster pool of the steps that write the warehouse or the snapshot files (dagster.yaml limits it).
+WAREHOUSE_POOL = "warehouse"
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS governance;
+CREATE SCHEMA IF NOT EXISTS snapshots;
 CREATE TABLE IF NOT EXISTS governance.datasets (
     dataset_id VARCHAR PRIMARY KEY,
     title VARCHAR,
@@ -45,6 +52,12 @@ CREATE TABLE IF NOT EXISTS governance.sources (
     evidence JSON,
     run_id VARCHAR
 );
+-- Added after the first release; existing warehouses gain them here.
+-- source_key: the catalog's source (URL template, repo@revision/path, file path): what "unchanged" compares.
+-- checked_at: when a run last looked upstream; unchanged: that look found nothing new, so no download.
+ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS source_key VARCHAR;
+ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS checked_at TIMESTAMPTZ;
+ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS unchanged BOOLEAN;
 CREATE TABLE IF NOT EXISTS governance.snapshots (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,
@@ -62,6 +75,10 @@ CREATE TABLE IF NOT EXISTS governance.snapshots (
     publish_error VARCHAR,
     run_id VARCHAR
 );
+-- current_at: when a run last found this snapshot to be its dataset's current one ("latest" orders by it).
+-- retired_at: set by the retention policy, which drops the files and the view but keeps the record.
+ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS current_at TIMESTAMPTZ;
+ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS retired_at TIMESTAMPTZ;
 CREATE TABLE IF NOT EXISTS governance.check_results (
     snapshot_id VARCHAR,
     check_name VARCHAR,
@@ -76,16 +93,44 @@ CREATE TABLE IF NOT EXISTS governance.provenance (
     dataset_id VARCHAR,
     record JSON
 );
+-- A steward's override (policy and / or sign-off) holds for the source bytes it was given for.
+CREATE TABLE IF NOT EXISTS governance.steward_overrides (
+    dataset_id VARCHAR,
+    raw_sha256 VARCHAR,
+    policy VARCHAR,
+    signed_off_by VARCHAR,
+    reason VARCHAR,
+    recorded_at TIMESTAMPTZ,
+    run_id VARCHAR,
+    withdrawn BOOLEAN
+);
 CREATE OR REPLACE VIEW governance.latest_snapshots AS
-    SELECT * FROM governance.snapshots
-    QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY created_at DESC) = 1;
+    SELECT * FROM governance.snapshots WHERE retired_at IS NULL
+    QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY coalesce(current_at, created_at) DESC) = 1;
+-- Vetted: its blocking checks passed and its dataset's license decision is publish.
+CREATE OR REPLACE VIEW governance.latest_vetted_snapshots AS
+    SELECT s.* FROM governance.snapshots s JOIN governance.datasets d USING (dataset_id)
+    WHERE s.retired_at IS NULL AND s.checks_passed AND d.decision = 'publish'
+    QUALIFY row_number() OVER (PARTITION BY s.dataset_id ORDER BY coalesce(s.current_at, s.created_at) DESC) = 1;
 """
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process held the warehouse file for longer than the lock timeout."""
 
 
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB file holding the governance tables; Parquet snapshots and raw bytes live beside it."""
 
     path: str = "data/warehouse.duckdb"
+    keep_snapshots: int = Field(
+        default=3, ge=1,
+        description="Retention: snapshots kept per dataset besides every published one and the latest vetted one.",
+    )
+    lock_timeout_s: float = Field(
+        default=300.0, ge=0,
+        description="How long a connection waits while another process holds the DuckDB file.",
+    )
 
     @property
     def root(self) -> Path:
@@ -101,18 +146,28 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection: DuckDB allows one writing process per file, so never hold it open."""
+        """A short-lived connection: DuckDB allows one writing process per file, so never hold it open.
+        Waits (bounded) while another process holds the file: its transactions are short by design."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if not read_only:
-            with duckdb.connect(self.path) as connection:
+        if read_only and not Path(self.path).exists():
+            with self.connect():  # a reader of a new warehouse sees the empty tables
+                pass
+        with self._open(read_only) as connection:
+            if not read_only:
                 connection.execute(SCHEMA)
-                yield connection
-            return
-        if not Path(self.path).exists():
-            with duckdb.connect(self.path) as connection:
-                connection.execute(SCHEMA)
-        with duckdb.connect(self.path, read_only=True) as connection:
             yield connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction: all of it or nothing is visible."""
+        with self.connect() as connection:
+            connection.begin()
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
 
     def fetch_one(self, sql: str, params: list | None = None) -> dict | None:
         rows = self.fetch_all(sql, params)
@@ -123,6 +178,28 @@ class Warehouse(dg.ConfigurableResource):
             cursor = connection.execute(sql, params or [])
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file, retrying with jittered exponential backoff while another process holds its lock."""
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=read_only)
+            except duckdb.IOException as error:
+                if not is_lock_conflict(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(
+                        f"warehouse {self.path} stayed locked by another process for {self.lock_timeout_s:g} s: "
+                        f"{str(error).splitlines()[0]}") from error
+            time.sleep(delay * random.uniform(0.5, 1.0))  # jitter: waiting processes do not retry in step
+            delay = min(delay * 2, 1.0)
+
+
+def is_lock_conflict(error: Exception) -> bool:
+    message = str(error)
+    return "Could not set lock" in message or "Conflicting lock" in message
 
 
 def as_json(value: object) -> str:

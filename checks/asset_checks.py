@@ -1,5 +1,8 @@
-"""Quality checks on each snapshot: the dataset's GX suite, run on DuckDB over the snapshot's Parquet file."""
+"""Quality checks on each snapshot: the dataset's GX suite and the governance checks, both run on DuckDB over
+the snapshot's Parquet file, reported as two Dagster asset checks split by severity."""
 
+import json
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -8,41 +11,56 @@ from assets.catalog import load_catalog
 from assets.provenance import latest_source
 from assets.store import snapshot, snapshot_id_for
 from assets.warehouse import Warehouse, as_json
+from checks.governance import DatasetRecord, PreviousSnapshot, run_governance
+from checks.gx_duckdb import ExpectationOutcome
 from checks.suite import load_suite
 
 BLOCKING = dg.AssetCheckSpec(
     "expectation_suite", asset=snapshot, blocking=True,
-    description="The dataset's ERROR-severity expectations (checks/suites/<dataset>.yaml, or the default suite). "
-                "A failure blocks publication of the snapshot.",
+    description="The dataset's ERROR-severity checks: its expectations (checks/suites/<dataset>.yaml, or the "
+                "default suite) and the governance checks at ERROR (by default license consistency and "
+                "attribution). A failure blocks publication of the snapshot.",
 )
 WARNINGS = dg.AssetCheckSpec(
     "expectation_warnings", asset=snapshot,
-    description="The dataset's WARN-severity expectations: shown to stewards, never blocking.",
+    description="The dataset's WARN-severity checks (by default personal data, duplicate rows, schema drift and "
+                "row-count change against the previous snapshot): shown to stewards, never blocking.",
 )
+MAX_CELL = 120  # characters of one value in the results table
 
 
 @dg.multi_asset_check(specs=[BLOCKING, WARNINGS], can_subset=False)
 def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-    """Run the dataset's Great Expectations suite on the snapshot and record every outcome in the warehouse."""
+    """Run the dataset's Great Expectations suite and the governance checks on the snapshot and record every
+    outcome in the warehouse; the snapshot may be published only if every ERROR-severity check passed."""
     from checks.gx_duckdb import run_suite  # GX costs seconds to import: keep it out of definitions load
 
     dataset_id = context.partition_key
     entry = load_catalog().get(dataset_id)
     snapshot_id = snapshot_id_for(entry, latest_source(warehouse, dataset_id, context.run.run_id)["raw_sha256"])
-    row = warehouse.fetch_one("SELECT parquet_path FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    parquet_path = Path(row["parquet_path"])
     suite = load_suite(dataset_id, list(entry.key_columns))
-    run = run_suite(Path(row["parquet_path"]), suite, data_docs_dir=warehouse.root / "data_docs" / dataset_id)
-    record_outcomes(warehouse, snapshot_id, run, context.run.run_id)
+    run = run_suite(parquet_path, suite, data_docs_dir=warehouse.root / "data_docs" / dataset_id)
+    started = time.perf_counter()
+    governance = run_governance(parquet_path, dataset_record(warehouse, row), suite.governance)
+    governance_s = time.perf_counter() - started
+    outcomes = [*run.outcomes, *governance]
+    record_outcomes(warehouse, snapshot_id, outcomes, context.run.run_id)
     for spec, severity in ((BLOCKING, "ERROR"), (WARNINGS, "WARN")):
-        outcomes = [o for o in run.outcomes if o.severity == severity]
-        failed = [o for o in outcomes if not o.passed]
+        expectations = [o for o in run.outcomes if o.severity == severity]
+        checks = [o for o in governance if o.severity == severity]
+        failed = [o.name for o in [*expectations, *checks] if not o.passed]
         metadata = {
             "snapshot_id": snapshot_id,
             "suite": suite.source,
-            "expectations": len(outcomes),
+            "expectations": len(expectations),
+            "governance_checks": len(checks),
             "failed": len(failed),
-            "results": dg.MetadataValue.md(outcome_table(outcomes)),
+            "failed_checks": ", ".join(failed) or "none",
+            "results": dg.MetadataValue.md(results_markdown(expectations, checks)),
             "duration_s": round(run.duration_s, 3),
+            "governance_duration_s": round(governance_s, 3),
         }
         if run.data_docs_index:
             metadata["data_docs"] = dg.MetadataValue.url(Path(run.data_docs_index).as_uri())
@@ -52,7 +70,29 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
         )
 
 
-def record_outcomes(warehouse: Warehouse, snapshot_id: str, run, run_id: str) -> None:
+def dataset_record(warehouse: Warehouse, snapshot_row: dict) -> DatasetRecord:
+    """The license decision, and the previous snapshot: the dataset's most recently created other snapshot (the
+    one current before this one, also when the source went back to bytes an older snapshot already holds)."""
+    dataset = warehouse.fetch_one("SELECT decision_record FROM governance.datasets WHERE dataset_id = ?",
+                                  [snapshot_row["dataset_id"]])
+    previous = warehouse.fetch_one(
+        "SELECT snapshot_id, row_count, columns FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ?"
+        " ORDER BY created_at DESC LIMIT 1", [snapshot_row["dataset_id"], snapshot_row["snapshot_id"]])
+    return DatasetRecord(
+        decision_record=_json(dataset["decision_record"]) if dataset else None,
+        columns=_json(snapshot_row["columns"]),
+        previous=PreviousSnapshot(previous["snapshot_id"], previous["row_count"], _json(previous["columns"]))
+        if previous else None,
+    )
+
+
+def _json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value  # DuckDB hands JSON columns over as text
+
+
+def record_outcomes(warehouse: Warehouse, snapshot_id: str, outcomes: list[ExpectationOutcome], run_id: str) -> None:
+    """Every outcome into governance.check_results; checks_passed is whether every ERROR-severity check passed
+    (the publish step refuses a snapshot without it)."""
     with warehouse.connect() as connection:
         connection.begin()
         connection.execute("DELETE FROM governance.check_results WHERE snapshot_id = ? AND run_id = ?",
@@ -60,19 +100,48 @@ def record_outcomes(warehouse: Warehouse, snapshot_id: str, run, run_id: str) ->
         connection.executemany(
             "INSERT INTO governance.check_results VALUES (?, ?, ?, ?, ?, ?, now())",
             [[snapshot_id, o.name, o.severity, o.passed, as_json({**o.observed, "sample_values": o.sample_values}),
-              run_id] for o in run.outcomes],
+              run_id] for o in outcomes],
         )
         connection.execute("UPDATE governance.snapshots SET checks_passed = ? WHERE snapshot_id = ?",
-                           [run.success, snapshot_id])
+                           [all(o.passed for o in outcomes if o.severity == "ERROR"), snapshot_id])
         connection.commit()
 
 
-def outcome_table(outcomes) -> str:
+def results_markdown(expectations: list[ExpectationOutcome], governance: list[ExpectationOutcome]) -> str:
+    return "\n\n".join([
+        "#### Expectations (Great Expectations)", outcome_table(expectations, "no expectations at this severity"),
+        "#### Governance", outcome_table(governance, "no governance checks at this severity"),
+    ])
+
+
+def outcome_table(outcomes: list[ExpectationOutcome], empty: str) -> str:
     if not outcomes:
-        return "no expectations at this severity"
-    lines = ["| check | passed | observed | sample unexpected |", "|---|---|---|---|"]
+        return empty
+    lines = ["| check | passed | observed | unexpected | sample values (masked) |", "|---|---|---|---|---|"]
     for o in outcomes:
-        observed = o.observed.get("observed_value", o.observed.get("unexpected_count", ""))
+        observed = o.observed.get("observed_value", o.observed.get("error", _values(o.observed)))
         samples = ", ".join(str(v)[:40] for v in o.sample_values[:5])
-        lines.append(f"| {o.name} | {'yes' if o.passed else '**no**'} | {observed} | {samples} |")
+        lines.append(f"| {_cell(o.name)} | {'yes' if o.passed else '**no**'} | {_cell(observed)}"
+                     f" | {_cell(_unexpected(o.observed))} | {_cell(samples)} |")
     return "\n".join(lines)
+
+
+def _values(observed: dict) -> str:
+    """What a GX column expectation looked at, when it reports no single observed value."""
+    if "element_count" not in observed:
+        return ""
+    return f"{observed['element_count']} values, {observed.get('missing_count') or 0} null"
+
+
+def _unexpected(observed: dict) -> str:
+    count, percent = observed.get("unexpected_count"), observed.get("unexpected_percent")
+    if count is None:
+        return ""
+    return f"{count} ({percent:.2f}%)" if isinstance(percent, (int, float)) else str(count)
+
+
+def _cell(value: object) -> str:
+    """One markdown table cell: a pipe or a line break in a value would break the table."""
+    text = " ".join(str(value).split())
+    text = text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
+    return text.replace("|", "\\|")

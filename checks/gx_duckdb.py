@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from checks.pii import mask_values
 from checks.suite import ExpectationSpec, Suite, SuiteError
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ DUCKDB_REGEX_TYPES = {
     "expect_column_values_to_match_regex": "expect_column_values_to_match_regex_duckdb",
     "expect_column_values_to_not_match_regex": "expect_column_values_to_not_match_regex_duckdb",
 }
+# Values from the data in a GX result, as Data Docs render them.
+MASKED_KEYS = {"observed_value", "partial_unexpected_list", "partial_unexpected_counts", "unexpected_list",
+               "details"}
 SAMPLE_KEYS = {"partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
                "unexpected_list", "unexpected_index_list", "unexpected_index_query", "details"}
 
@@ -130,6 +134,8 @@ def validate(
     result, stored = _validation_result(context, batch_definition, gx_suite, with_docs=bool(data_docs_dir))
     by_name = {r.expectation_config.meta["check"]: r for r in result.results}
     outcomes = [outcome(spec, by_name[spec.name]) for spec in suite.expectations]
+    if data_docs_dir and stored:
+        mask_stored_results(context)
     index = build_data_docs(context, Path(data_docs_dir)) if data_docs_dir and stored else None
     return SuiteRun(
         outcomes=outcomes,
@@ -209,8 +215,9 @@ def outcome(spec: ExpectationSpec, result: Any) -> ExpectationOutcome:
         column=spec.column,
         severity=spec.severity,
         passed=bool(result.success) and not error,
-        observed=json_safe(observed),
-        sample_values=_distinct(json_safe(value) for value in samples)[:SAMPLE_SIZE],
+        # Unexpected and observed values are data: mask personal data in them before anyone sees them.
+        observed=mask_values(json_safe(observed)),
+        sample_values=_distinct(mask_values(json_safe(value)) for value in samples)[:SAMPLE_SIZE],
     )
 
 
@@ -267,6 +274,17 @@ def _data_docs_site(directory: Path) -> dict:
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
+
+
+def mask_stored_results(context: AbstractDataContext) -> None:
+    """Mask personal data in the values GX keeps in its stored results, which Data Docs render to disk."""
+    store = context.validation_results_store
+    for key in store.list_keys():
+        suite_result = store.get(key)
+        for result in suite_result.results:
+            result.result = {name: mask_values(value) if name in MASKED_KEYS else value
+                             for name, value in (result.result or {}).items()}
+        store.set(key, suite_result)
 
 
 def build_data_docs(context: AbstractDataContext, directory: Path) -> Path:

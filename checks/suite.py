@@ -1,7 +1,8 @@
 """Expectation suites: one declarative YAML file per dataset, `checks/suites/<dataset_id>.yaml`.
 
 The format is documented in `checks/suites/README.md`. A dataset without a file gets the default suite
-(row count >= 1; its key columns not null and unique).
+(row count >= 1; its key columns not null and unique) and the default governance settings; a file with only
+a `governance:` section keeps the default expectations.
 
 This module never imports Great Expectations (seconds to import): loading a suite must stay cheap, since
 Dagster loads suites while building its definitions. Expectation types are checked against the names of
@@ -13,6 +14,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib.util
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +23,13 @@ from typing import Any
 
 import yaml
 
+from checks.governance_config import CHECK_NAMES as GOVERNANCE_CHECKS
+from checks.governance_config import GovernanceConfig, GovernanceConfigError, parse_governance
+
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+SUITES_DIR_VARIABLE = "CHECK_SUITES_DIR"  # another folder of suite files, e.g. a deployment's own
 SEVERITIES = ("ERROR", "WARN")
-SUITE_FIELDS = {"expectations"}
+SUITE_FIELDS = {"expectations", "governance"}
 EXPECTATION_FIELDS = {"type", "kwargs", "severity", "name"}
 DATASET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CHECK_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:,.-]*$")
@@ -107,6 +113,7 @@ class Suite:
     dataset_id: str
     expectations: tuple[ExpectationSpec, ...]
     source: str  # path of the YAML file, or "default"
+    governance: GovernanceConfig = field(default_factory=GovernanceConfig)
 
     def where(self, spec: ExpectationSpec) -> str:
         """Where a spec is declared, for error messages: "path:line (name)"."""
@@ -114,14 +121,15 @@ class Suite:
         return f"{self.source}{line} ({spec.name})"
 
 
-def load_suite(dataset_id: str, key_columns: Sequence[str] = (), suites_dir: Path = SUITES_DIR) -> Suite:
-    """The dataset's suite from `<suites_dir>/<dataset_id>.yaml`, or the default suite if there is no file."""
+def load_suite(dataset_id: str, key_columns: Sequence[str] = (), suites_dir: Path | None = None) -> Suite:
+    """The dataset's suite from `<suites_dir>/<dataset_id>.yaml`, or the default suite if there is no file.
+    Without `suites_dir`: the folder named by $CHECK_SUITES_DIR, else checks/suites/."""
     if not DATASET_ID.match(dataset_id):
         raise SuiteError(f"dataset id {dataset_id!r} cannot name a suite file (letters, digits, '.', '_', '-')")
-    path = Path(suites_dir) / f"{dataset_id}.yaml"
+    path = Path(suites_dir or os.environ.get(SUITES_DIR_VARIABLE) or SUITES_DIR) / f"{dataset_id}.yaml"
     if not path.is_file():
         return default_suite(dataset_id, key_columns)
-    return parse_suite(dataset_id, path.read_text(encoding="utf-8"), str(path))
+    return parse_suite(dataset_id, path.read_text(encoding="utf-8"), str(path), key_columns)
 
 
 def default_suite(dataset_id: str, key_columns: Sequence[str] = ()) -> Suite:
@@ -136,8 +144,9 @@ def default_suite(dataset_id: str, key_columns: Sequence[str] = ()) -> Suite:
     return Suite(dataset_id, tuple(specs), "default")
 
 
-def parse_suite(dataset_id: str, text: str, source: str) -> Suite:
-    """Parse and check a suite's YAML text; `source` names it in errors."""
+def parse_suite(dataset_id: str, text: str, source: str, key_columns: Sequence[str] = ()) -> Suite:
+    """Parse and check a suite's YAML text; `source` names it in errors. Without `expectations:` the
+    default suite's expectations (from `key_columns`) apply."""
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -146,13 +155,19 @@ def parse_suite(dataset_id: str, text: str, source: str) -> Suite:
     if not isinstance(data, dict):
         raise SuiteError(f"{source}: a suite is a mapping with an `expectations:` list")
     _reject_unknown_fields(data, SUITE_FIELDS, source)
+    try:
+        governance = parse_governance(data.get("governance"), _key_lines(root, "governance"), source)
+    except GovernanceConfigError as error:
+        raise SuiteError(str(error)) from None
+    if "expectations" not in data and "governance" in data:
+        return Suite(dataset_id, default_suite(dataset_id, key_columns).expectations, source, governance)
     items = data.get("expectations")
     if not isinstance(items, list) or not items:
         raise SuiteError(f"{source}: `expectations:` must be a non-empty list")
     lines = _item_lines(root)
     specs = tuple(_spec(item, f"{source}:{line}", line) for item, line in zip(items, lines, strict=True))
     _reject_duplicate_names(specs, source)
-    return Suite(dataset_id, specs, source)
+    return Suite(dataset_id, specs, source, governance)
 
 
 def _yaml_error_message(error: yaml.YAMLError, source: str) -> str:
@@ -162,6 +177,14 @@ def _yaml_error_message(error: yaml.YAMLError, source: str) -> str:
     if getattr(error, "context", None) and context_mark:
         message += f" ({error.context} at line {context_mark.line + 1})"
     return message
+
+
+def _key_lines(root: yaml.Node, section: str) -> dict[str, int]:
+    """1-based line of each key of a top-level mapping section, e.g. each check under `governance:`."""
+    for key, value in root.value:
+        if key.value == section and isinstance(value, yaml.MappingNode):
+            return {item_key.value: item_key.start_mark.line + 1 for item_key, _ in value.value}
+    return {}
 
 
 def _item_lines(root: yaml.Node) -> list[int]:
@@ -236,6 +259,9 @@ def _reject_unknown_fields(mapping: dict, allowed: Iterable[str], where: str) ->
 def _reject_duplicate_names(specs: Sequence[ExpectationSpec], source: str) -> None:
     seen: set[str] = set()
     for spec in specs:
+        if spec.name in GOVERNANCE_CHECKS:  # results of both kinds share one table, keyed by name
+            raise SuiteError(f"{source}:{spec.line}: {spec.name!r} is the name of a governance check; "
+                             "give the expectation another `name:`")
         if spec.name in seen:
             raise SuiteError(f"{source}:{spec.line}: a second check named {spec.name!r}; "
                              "give one of them a distinct `name:`")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable
 from urllib.parse import unquote
 
 from .errors import HubError, bad_request, repo_not_found
+from .faults import FaultPlan
 from .store import RepoKey, RepoStore, validate_repo_id
 from .transport import Request, Response
 
@@ -47,6 +48,7 @@ class HubContext:
         self.xet = xet
         self._tokens = tokens
         self.fallback_url = fallback_url
+        self.faults = FaultPlan()
         self._upload_tickets: dict[str, UploadTicket] = {}
         self._tickets_lock = threading.Lock()
 

@@ -19,6 +19,7 @@ from types import TracebackType
 from . import read_routes, write_routes, xet_cas
 from .context import ROLES, HubContext, Route
 from .errors import HubError
+from .faults import Fault
 from .store import RepoStore
 from .transport import Request, Response, copy_file_range, error_response, json_response
 
@@ -30,6 +31,9 @@ _ROUTES: list[tuple[re.Pattern[str], Route]] = [
 
 
 def dispatch(hub: HubContext, request: Request) -> Response:
+    injected = hub.faults.error_for(request)
+    if injected is not None:
+        raise injected
     path_matched = False
     for pattern, route in _ROUTES:
         match = pattern.match(request.path)
@@ -136,6 +140,17 @@ class HubServer:
         self._thread = threading.Thread(target=self._http.serve_forever, name="loopback-hub", daemon=True)
         self._thread.start()
         return self
+
+    def inject_fault(self, method: str, path_pattern: str, status: int, times: int = 1, message: str | None = None,
+                     headers: dict[str, str] | None = None) -> Fault:
+        """Answer the next `times` requests matching `method` and the regex `path_pattern` (searched in the
+        percent-encoded path) with `status` and `headers`, e.g. 429 with `Retry-After`. The server must be started;
+        `Fault.fired` counts the requests answered."""
+        if self._http is None:
+            raise RuntimeError("The loopback Hub is not started")
+        fault = Fault(method, re.compile(path_pattern), status, times, message or f"Injected failure ({status})",
+                      dict(headers or {}))
+        return self._http.hub.faults.add(fault)
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (the CLI's mode)."""

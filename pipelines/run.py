@@ -1,6 +1,6 @@
 """The main command: run the governed path for every catalog dataset and print a per-dataset summary.
 
-    uv run python -m pipelines.run [--dataset ID ...]
+    uv run python -m pipelines.run [--dataset ID ...] [--force]
 
 Without HF_ENDPOINT it starts the project's loopback Hub and publishes there."""
 
@@ -20,6 +20,8 @@ from pipelines.summary import dataset_summary, format_table
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
+    parser.add_argument("--force", action="store_true",
+                        help="download every source again, even when upstream reports it unchanged")
     args = parser.parse_args(argv)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the summary is the output
@@ -29,13 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     with local_services(catalog, warehouse_path.resolve().parent) as started:
         for line in started:
             print(line)
-        outcomes = run_datasets(dataset_ids)
+        outcomes = run_datasets(dataset_ids, force=args.force)
     print(format_table(outcomes))
     failed = [o for o in outcomes if o["error"]]
     return 1 if failed else 0
 
 
-def run_datasets(dataset_ids: list[str]) -> list[dict]:
+def run_datasets(dataset_ids: list[str], force: bool = False) -> list[dict]:
     import dagster as dg
 
     from pipelines.definitions import defs  # after local_services: huggingface_hub must see HF_ENDPOINT
@@ -44,12 +46,12 @@ def run_datasets(dataset_ids: list[str]) -> list[dict]:
     warehouse = Warehouse(path=os.environ["WAREHOUSE_PATH"])
     with dg.DagsterInstance.get() if "DAGSTER_HOME" in os.environ else dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("datasets", dataset_ids)
+        run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                      "ops": {"raw_source": {"config": {"force": force}}}}
         outcomes = []
         for dataset_id in dataset_ids:
-            result = job.execute_in_process(
-                partition_key=dataset_id, instance=instance, raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
+            result = job.execute_in_process(partition_key=dataset_id, instance=instance, raise_on_error=False,
+                                            run_config=run_config)
             outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result)))
     return outcomes
 

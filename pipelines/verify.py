@@ -1,60 +1,172 @@
-"""Verify a published snapshot as a consumer: download it, check every file's sha256 against its
-provenance.json, and print the license, its obligations and whether commercial use is allowed.
+"""Verify a published snapshot as a consumer: download it, check every file's sha256 against its provenance.json
+and croissant.json, and print the license, its obligations and whether commercial use is allowed.
 
-    uv run python -m pipelines.verify <repo_id> --revision <tag>"""
+    uv run python -m pipelines.verify <repo_id> --revision <tag>
+
+Exit status 0 when every file matches both records, 1 on any mismatch or when the snapshot cannot be fetched."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.convert import file_sha256
+from assets.croissant import PARQUET, license_urls
+
+# Files no record can vouch for: the card, and croissant.json (it cannot hold its own sha256); .gitattributes is
+# the Hub's plumbing.
+UNRECORDED_FILES = {"README.md", "croissant.json", ".gitattributes"}
+COMMERCIAL_USE = {"commercial": "yes", "non-commercial": "no", "research-only": "no (research only)",
+                  "unknown": "unknown: treat as no until the license is identified"}
 
 
-class VerificationError(RuntimeError):
-    """The downloaded snapshot does not match its own provenance record."""
+@dataclass
+class Verification:
+    """What was checked and every problem found; the snapshot is verified only when there are no problems."""
+
+    verified: dict[str, str] = field(default_factory=dict)  # path -> sha256 that matched every record naming it
+    problems: list[str] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
 
 
-def verify_snapshot(folder: Path) -> dict:
-    record_path = folder / "provenance.json"
-    if not record_path.is_file():
-        raise VerificationError("provenance.json is missing: the snapshot cannot be verified")
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    for name, expected in record["files"].items():
-        path = folder / name
-        if not path.is_file():
-            raise VerificationError(f"{name} is listed in provenance.json but missing from the snapshot")
-        actual = file_sha256(path)
-        if actual != expected["sha256"]:
-            raise VerificationError(f"{name}: sha256 {actual} does not match provenance.json ({expected['sha256']})")
-    return record
+def verify_files(files: dict[str, Path]) -> Verification:
+    """Check the snapshot's files (path in the repo -> local path) against provenance.json and croissant.json."""
+    result = Verification()
+    records = {name: _load_json(files, name, result) for name in ("provenance.json", "croissant.json")}
+    if not all(records.values()):
+        return result
+    provenance, croissant = records["provenance.json"], records["croissant.json"]
+    result.provenance = provenance
+    expected = recorded_sha256s(provenance, croissant, result)
+    for path, (sha256, recorded_in) in sorted(expected.items()):
+        if path not in files:
+            result.problems.append(f"{path} is listed in {recorded_in} but missing from the snapshot")
+            continue
+        actual = file_sha256(files[path])
+        if actual != sha256:
+            result.problems.append(f"{path}: sha256 {actual} does not match {recorded_in} ({sha256})")
+        else:
+            result.verified[path] = actual
+    unvouched = sorted(set(files) - set(expected) - UNRECORDED_FILES)
+    result.problems += [f"{path} is in the snapshot but in neither provenance.json nor croissant.json"
+                        for path in unvouched]
+    result.problems += license_mismatches(provenance, croissant)
+    return result
+
+
+def recorded_sha256s(provenance: dict, croissant: dict, result: Verification) -> dict[str, tuple[str, str]]:
+    """path -> (sha256, the records naming it). Data files must be in both records, with the same sha256."""
+    from_provenance = {path: facts["sha256"] for path, facts in provenance.get("files", {}).items()}
+    file_objects = _file_objects(croissant)
+    from_croissant = {path: item["sha256"] for path, item in file_objects.items() if item.get("sha256")}
+    result.problems += [f"{path}: croissant.json gives no sha256" for path in sorted(set(file_objects) -
+                                                                                       set(from_croissant))]
+    croissant_data = {path for path, item in file_objects.items() if item.get("encodingFormat") == PARQUET}
+    for path in sorted(set(from_provenance) ^ croissant_data):
+        result.problems.append(f"{path}: data file listed in only one of provenance.json and croissant.json")
+    expected: dict[str, tuple[str, str]] = {}
+    for path in sorted(set(from_provenance) | set(from_croissant)):
+        sha256s = {sha for sha in (from_provenance.get(path), from_croissant.get(path)) if sha}
+        if len(sha256s) > 1:
+            result.problems.append(f"{path}: provenance.json and croissant.json record different sha256s")
+        recorded_in = " and ".join(name for name, record in (("provenance.json", from_provenance),
+                                                              ("croissant.json", from_croissant)) if path in record)
+        expected[path] = (from_provenance.get(path) or from_croissant[path], recorded_in)
+    return expected
+
+
+def license_mismatches(provenance: dict, croissant: dict) -> list[str]:
+    try:
+        expected = license_urls(provenance["license"]["license"])
+    except (KeyError, ValueError) as error:
+        return [f"provenance.json names no usable license ({error})"]
+    stated = croissant.get("license")
+    stated = stated if isinstance(stated, list) else [stated]
+    return [] if stated == expected else [f"croissant.json states license {stated}, provenance.json {expected}"]
+
+
+def download(repo_id: str, revision: str) -> tuple[dict[str, Path], str]:
+    """Every file of the repo at `revision`, pinned to the commit the revision names when the download starts,
+    with one progress bar over all the bytes. Returns (path in repo -> local path, commit sha)."""
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.utils import disable_progress_bars
+    from tqdm import tqdm
+
+    info = HfApi().dataset_info(repo_id, revision=revision, files_metadata=True)
+    siblings = [s for s in info.siblings if s.rfilename != ".gitattributes"]
+    disable_progress_bars()  # one bar for the whole snapshot instead of one per file
+    files = {}
+    with tqdm(total=sum(s.size or 0 for s in siblings), unit="B", unit_scale=True, file=sys.stderr,
+              desc=f"downloading {repo_id}@{revision}") as bar:
+        for sibling in siblings:
+            files[sibling.rfilename] = Path(hf_hub_download(repo_id, sibling.rfilename, repo_type="dataset",
+                                                            revision=info.sha))
+            bar.update(sibling.size or 0)
+    return files, info.sha
+
+
+def print_report(repo_id: str, revision: str, commit: str, result: Verification) -> None:
+    record = result.provenance
+    license_record = record["license"]
+    info = license_record["license"]
+    print(f"verified {repo_id}@{revision} (commit {commit}): {len(result.verified)} file(s) match "
+          "provenance.json and croissant.json")
+    for path, sha256 in result.verified.items():
+        print(f"  ok  {path}  sha256 {sha256}")
+    print(f"snapshot: {record['snapshot_id']} ({record['row_count']} rows)")
+    print(f"license: {info.get('name') or info.get('spdx') or 'unknown'} (SPDX {info.get('spdx') or 'none'})"
+          + (f", terms: {info['url']}" if info.get("url") else ""))
+    print(f"commercial use allowed: {COMMERCIAL_USE.get(info['use'], info['use'])}")
+    print(f"attribution required: {'yes' if info.get('attribution') else 'no'}; "
+          f"share-alike: {'yes' if info.get('share_alike') else 'no'}")
+    print("obligations:")
+    for obligation in license_record.get("obligations") or ["none beyond the license"]:
+        print(f"  - {obligation}")
+    print(f"source: {record['source']['uri']} (sha256 {record['source']['sha256']})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.verify", description=__doc__.splitlines()[0])
-    parser.add_argument("repo_id")
+    parser.add_argument("repo_id", help="the published dataset repo, e.g. open-data/palmer-penguins")
     parser.add_argument("--revision", required=True, help="the snapshot tag (or a commit sha)")
     args = parser.parse_args(argv)
-    from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError
 
+    from assets.hub import hub_error_message
+
+    where = f"{args.repo_id}@{args.revision}"
     try:
-        folder = Path(snapshot_download(args.repo_id, repo_type="dataset", revision=args.revision))
-        record = verify_snapshot(folder)
-    except (VerificationError, HfHubHTTPError) as error:
-        print(f"verification FAILED for {args.repo_id}@{args.revision}: {str(error).splitlines()[0]}",
-              file=sys.stderr)
+        files, commit = download(args.repo_id, args.revision)
+    except HfHubHTTPError as error:
+        print(f"verification FAILED for {where}: cannot download it: {hub_error_message(error)}", file=sys.stderr)
         return 1
-    license_record = record["license"]["license"]
-    print(f"verified {args.repo_id}@{args.revision}: {len(record['files'])} data file(s) match provenance.json")
-    print(f"license: {license_record.get('name') or license_record.get('spdx')} (SPDX {license_record.get('spdx')})")
-    print(f"commercial use allowed: {'yes' if license_record['use'] == 'commercial' else 'no'}")
-    for obligation in record["license"].get("obligations") or []:
-        print(f"obligation: {obligation}")
-    print(f"source: {record['source']['uri']} (sha256 {record['source']['sha256']})")
+    result = verify_files(files)
+    if result.problems:
+        print(f"verification FAILED for {where} (commit {commit}):", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print_report(args.repo_id, args.revision, commit, result)
     return 0
+
+
+def _load_json(files: dict[str, Path], name: str, result: Verification) -> dict | None:
+    if name not in files:
+        result.problems.append(f"{name} is missing: the snapshot cannot be verified")
+        return None
+    try:
+        return json.loads(files[name].read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        result.problems.append(f"{name} is not valid JSON: {error}")
+        return None
+
+
+def _file_objects(croissant: dict) -> dict[str, dict]:
+    return {item["contentUrl"]: item for item in croissant.get("distribution", [])
+            if item.get("@type") == "cr:FileObject" and item.get("contentUrl")}
 
 
 if __name__ == "__main__":

@@ -131,6 +131,14 @@ def test_a_malformed_suite_is_refused_naming_file_line_and_field(tmp_path, text,
     assert expected in load_error(tmp_path, text)
 
 
+def test_suites_may_live_in_the_folder_named_by_the_environment(tmp_path, monkeypatch):
+    write_suite(tmp_path, EXAMPLE)
+    monkeypatch.setenv("CHECK_SUITES_DIR", str(tmp_path))
+    assert load_suite("penguins").source == str(tmp_path / "penguins.yaml")
+    monkeypatch.delenv("CHECK_SUITES_DIR")
+    assert load_suite("penguins").source == "default"
+
+
 def test_a_dataset_id_that_is_not_a_plain_file_name_is_refused(tmp_path):
     with pytest.raises(SuiteError, match="cannot name a suite file"):
         load_suite("../etc/passwd", suites_dir=tmp_path)
@@ -144,7 +152,7 @@ def test_every_shipped_suite_loads(path):
 
 
 def test_loading_suites_does_not_import_great_expectations():
-    code = ("import sys; import checks.suite, checks.gx_duckdb, checks.gx_pandas; "
+    code = ("import sys; import checks.suite, checks.gx_duckdb, checks.gx_pandas, checks.governance; "
             "checks.suite.load_suite('palmer-penguins'); print('great_expectations' in sys.modules)")
     root = Path(__file__).resolve().parents[2]
     output = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)

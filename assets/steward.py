@@ -1,0 +1,76 @@
+"""A steward's override of the license decision, given as launchpad config: another policy and / or a sign-off.
+
+An override is recorded in `governance.steward_overrides` and holds for the source bytes it was given for, so the
+nightly refresh keeps it; new upstream bytes need a new review. The license library decides what a sign-off may
+do: it releases a quarantine, never a license that forbids redistribution."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+import dagster as dg
+from pydantic import Field
+
+from assets.catalog import CatalogEntry
+from assets.warehouse import Warehouse
+from licenses import SignOff, load_policy
+
+
+class StewardReview(dg.Config):
+    """Launchpad config of license_decision."""
+
+    policy: str | None = Field(default=None, description="Decide under this policy (licenses/policies/<name>.yaml) "
+                                                         "instead of the catalog's. Needs a sign-off.")
+    signed_off_by: str | None = Field(default=None, description="Who signs this override off (name or e-mail).")
+    reason: str | None = Field(default=None, description="Why: recorded in the decision record and the card.")
+    withdraw: bool = Field(default=False, description="Withdraw the override recorded for these source bytes "
+                                                      "(still needs who and why).")
+
+    def is_empty(self) -> bool:
+        return not (self.policy or self.signed_off_by or self.reason or self.withdraw)
+
+
+class StewardReviewError(ValueError):
+    """The launchpad config is not a valid override."""
+
+
+def current_override(review: StewardReview, warehouse: Warehouse, dataset_id: str, raw_sha256: str,
+                     run_id: str) -> dict | None:
+    """This run's override, once recorded, else the last one recorded for these bytes (None when withdrawn)."""
+    if not review.is_empty():
+        _validate(review)
+        with warehouse.connect() as connection:
+            connection.execute(
+                "INSERT INTO governance.steward_overrides VALUES (?, ?, ?, ?, ?, now(), ?, ?)",
+                [dataset_id, raw_sha256, review.policy, review.signed_off_by.strip(), review.reason.strip(),
+                 run_id, review.withdraw],
+            )
+    override = warehouse.fetch_one(
+        "SELECT * FROM governance.steward_overrides WHERE dataset_id = ? AND raw_sha256 = ?"
+        " ORDER BY recorded_at DESC LIMIT 1", [dataset_id, raw_sha256])
+    return None if override is None or override["withdrawn"] else override
+
+
+def policy_and_sign_off(entry: CatalogEntry, override: dict | None) -> tuple[str, SignOff | None]:
+    """The override's, else the catalog's."""
+    if override is None:
+        return entry.policy, SignOff(**entry.sign_off) if entry.sign_off else None
+    when = override["recorded_at"].astimezone(timezone.utc).isoformat(timespec="seconds")
+    return override["policy"] or entry.policy, SignOff(override["signed_off_by"], when, override["reason"])
+
+
+def override_record(override: dict | None) -> dict | None:
+    if override is None:
+        return None
+    return {"policy": override["policy"], "signed_off_by": override["signed_off_by"], "reason": override["reason"],
+            "recorded_at": override["recorded_at"].astimezone(timezone.utc).isoformat(),
+            "run_id": override["run_id"]}
+
+
+def _validate(review: StewardReview) -> None:
+    if not (review.signed_off_by or "").strip() or not (review.reason or "").strip():
+        raise StewardReviewError("a steward override needs signed_off_by and reason: who signs it off and why")
+    if review.withdraw and review.policy:
+        raise StewardReviewError("withdraw takes no policy: it returns the dataset to the catalog's policy")
+    if review.policy:
+        load_policy(review.policy)  # an unknown policy fails here, naming the available ones, before it is recorded

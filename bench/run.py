@@ -1,0 +1,171 @@
+"""Benchmark: the governed path against bare DuckDB on one synthetic JSONL text corpus.
+
+    uv run python bench/run.py --size 1GB        # or --rows N; --repeat 3 keeps the best of 3; --keep
+
+Stages, each in its own process (wall time from spawn to exit, peak RSS of that process alone):
+  (a) baseline   bare DuckDB: COPY read_json -> Parquet, then one SQL scan computing the 4 checks
+  (b) pipeline   the project's refresh_dataset job minus publish: ingest, hash, provenance, Parquet snapshot,
+                 DuckDB registration, the GX suite on DuckDB and the governance checks
+  (c) gx pandas  the same GX suite on GX's pandas engine, over (b)'s snapshot
+  (d) no-op      (b) again on the unchanged input: the nightly run when nothing changed
+Prints a table, then one JSON line (last) with the headline figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+if __package__ in (None, ""):  # `python bench/run.py` puts bench/ on the path, not the project root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import generate_corpus, parse_size, rows_for_size  # noqa: E402
+from bench.measure import StageRun, run_stage  # noqa: E402
+from bench.workload import DATASET_ID, write_workspace  # noqa: E402
+
+
+@dataclass
+class Results:
+    rows: int
+    input_bytes: int
+    generate_s: float
+    baseline: StageRun
+    pipeline: StageRun
+    pipeline_peak_rss_mb: float  # the highest over the repeats: memory is a bound, not a best case
+    gx_pandas: StageRun | None
+    noop: StageRun
+
+    def summary(self) -> dict:
+        checks_s = self.pipeline.report.get("suite_s")
+        return {
+            "rows": self.rows,
+            "input_bytes": self.input_bytes,
+            "baseline_s": round(self.baseline.wall_s, 2),
+            "pipeline_s": round(self.pipeline.wall_s, 2),
+            "ratio": round(self.pipeline.wall_s / self.baseline.wall_s, 2),
+            "checks_s": checks_s,
+            "gx_pandas_s": round(self.gx_pandas.report["suite_s"], 2) if self.gx_pandas else None,
+            "peak_rss_mb": round(self.pipeline_peak_rss_mb),
+            "noop_rerun_s": round(self.noop.wall_s, 2),
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="bench-", dir=args.workdir))
+    try:
+        results = run_benchmark(root, args)
+    finally:
+        if args.keep:
+            print(f"kept {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print(format_table(results))
+    problems = consistency_problems(results)
+    for problem in problems:
+        print(f"WARNING: {problem}")
+    print(json.dumps(results.summary()))
+    return 1 if problems else 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--size", type=parse_size, help="approximate size of the generated JSONL, e.g. 200MB, 1GB")
+    size.add_argument("--rows", type=int, help="number of documents to generate")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run (a), (b) and (d) this many times and keep the fastest of each (default 1)")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out stage (c), the slowest")
+    parser.add_argument("--workdir", help="where the temporary files go (default: the system temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files for debugging")
+    return parser.parse_args(argv)
+
+
+def run_benchmark(root: Path, args: argparse.Namespace) -> Results:
+    corpus = root / "source" / "corpus.jsonl"
+    corpus.parent.mkdir()
+    started = time.perf_counter()
+    rows = args.rows or rows_for_size(args.size)
+    generate_corpus(corpus, rows)
+    generate_s = time.perf_counter() - started
+    log(f"generated {rows:,} rows, {corpus.stat().st_size / 1e6:,.0f} MB in {generate_s:.1f} s")
+    baselines, pipelines, noops = [], [], []
+    for attempt in range(args.repeat):
+        baselines.append(run_stage("bench.baseline", [str(corpus), str(root / f"baseline-{attempt}.parquet")]))
+        log(f"(a) baseline {baselines[-1].wall_s:.2f} s")
+        env = write_workspace(root / f"pipeline-{attempt}", corpus)
+        pipelines.append(run_stage("bench.pipeline", [DATASET_ID], env))
+        log(f"(b) pipeline {pipelines[-1].wall_s:.2f} s")
+        noops.append(run_stage("bench.pipeline", [DATASET_ID], env))
+        log(f"(d) no-op rerun {noops[-1].wall_s:.2f} s")
+        (root / f"baseline-{attempt}.parquet").unlink()
+    pipeline = fastest(pipelines)
+    gx_pandas = None if args.skip_pandas else run_gx_pandas(pipeline, root)
+    return Results(rows, corpus.stat().st_size, generate_s, fastest(baselines), pipeline,
+                   max(p.peak_rss_mb for p in pipelines), gx_pandas, fastest(noops))
+
+
+def run_gx_pandas(pipeline: StageRun, root: Path) -> StageRun:
+    snapshot = Path(unquote(urlparse(pipeline.report["parquet_uri"]).path))
+    run = run_stage("bench.gx_pandas", [str(snapshot), str(root / "pipeline-0" / "suites"), str(root / "docs")])
+    log(f"(c) GX pandas suite {run.report['suite_s']:.2f} s")
+    return run
+
+
+def fastest(runs: list[StageRun]) -> StageRun:
+    return min(runs, key=lambda run: run.wall_s)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def format_table(results: Results) -> str:
+    base, pipe, noop, pandas = results.baseline.report, results.pipeline.report, results.noop.report, results.gx_pandas
+    rows = [
+        ("(a) baseline: DuckDB COPY + 1 SQL scan", results.baseline,
+         f"COPY {base['convert_s']:.2f} s, checks {base['checks_s']:.2f} s"),
+        ("(b) pipeline (publish excluded)", results.pipeline, stage_notes(pipe)),
+        ("(c) GX suite on pandas", pandas, f"suite {pandas.report['suite_s']:.2f} s (GX import excluded)"
+         if pandas else "skipped"),
+        ("(d) no-op rerun of (b)", results.noop, stage_notes(noop)),
+    ]
+    header = f"{results.rows:,} rows, {results.input_bytes / 1e6:,.0f} MB of JSONL (generated in " \
+             f"{results.generate_s:.1f} s)"
+    lines = [header, f"{'stage':40} {'wall s':>8} {'peak RSS MB':>12}  notes"]
+    for name, run, notes in rows:
+        wall = f"{run.wall_s:8.2f}" if run else f"{'-':>8}"
+        rss = f"{run.peak_rss_mb:12.0f}" if run else f"{'-':>12}"
+        lines.append(f"{name:40} {wall} {rss}  {notes}")
+    return "\n".join(lines)
+
+
+def stage_notes(report: dict) -> str:
+    steps = ", ".join(f"{key} {seconds:.2f}" for key, seconds in report.get("steps_s", {}).items())
+    return (f"imports {report['imports_s']:.2f} s, job {report['job_s']:.2f} s [{steps}], "
+            f"GX suite {report.get('suite_s')} s, snapshot: {report.get('snapshot_status') or '-'}")
+
+
+def consistency_problems(results: Results) -> list[str]:
+    """Every stage must have read every row and found the corpus clean, or the timings compare nothing."""
+    problems = []
+    for name, report in (("baseline", results.baseline.report), ("pipeline", results.pipeline.report)):
+        if report.get("rows") != results.rows:
+            problems.append(f"{name} saw {report.get('rows')} rows, {results.rows} were generated")
+    for name, report in (("baseline", results.baseline.report), ("pipeline", results.pipeline.report),
+                         ("gx pandas", results.gx_pandas.report if results.gx_pandas else {"checks_passed": True})):
+        if not report.get("checks_passed"):
+            problems.append(f"{name}: the checks did not pass on the clean corpus")
+    if not results.pipeline.report.get("success"):
+        problems.append("the pipeline run did not succeed (see its Dagster output with --keep)")
+    return problems
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Orchestration: unchanged upstream is skipped without a download, a snapshot or a commit; force overrides it;
+the catalog sensor and the nightly schedule; a steward's launchpad config; what the UI shows."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+import uuid
+from datetime import datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+from huggingface_hub import HfApi
+
+from assets.fetch import RawStore
+from assets.ingest import raw_source
+from assets.provenance import license_decision
+from assets.store import snapshot
+from pipelines.definitions import defs
+
+BUNDLED = Path(__file__).resolve().parent.parent / "catalog"
+PENGUINS = {"id": "penguins", "title": "Penguins", "format": "csv", "license": "CC0-1.0", "null_values": ["NA"],
+            "source": {"kind": "file", "path": "data/penguins/penguins.csv"}}
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    shutil.copytree(BUNDLED / "data" / "palmer-penguins", tmp_path / "catalog" / "data" / "penguins")
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("HUB_NAMESPACE", f"orch-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("CATALOG_PATH", str(tmp_path / "catalog" / "catalog.yaml"))
+    write_catalog(tmp_path, [PENGUINS])
+    return tmp_path
+
+
+def write_catalog(root: Path, entries: list[dict]) -> None:
+    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}))
+
+
+def query(root: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+def refresh(instance, dataset_id: str, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    """The whole governed path for one dataset, as the UI or the schedule launches it."""
+    result = defs.resolve_job_def("refresh_dataset").execute_in_process(
+        partition_key=dataset_id, instance=instance, run_config=run_config or {}, raise_on_error=False)
+    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    return result
+
+
+def materialize(instance, assets: list, dataset_id: str, run_config: dict | None = None, **kwargs):
+    return dg.materialize(assets, partition_key=dataset_id, instance=instance, resources=defs.resources,
+                          run_config=run_config or {}, **kwargs)
+
+
+def metadata_of(result, asset: str) -> dict:
+    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[0].metadata.items()}
+
+
+def forbid_downloads(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the source was downloaded although upstream is unchanged")
+
+    monkeypatch.setattr(RawStore, "put_chunks", refuse)
+    monkeypatch.setattr("huggingface_hub.hf_hub_download", refuse)
+
+
+@pytest.fixture
+def instance(workspace):
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("datasets", ["penguins"])
+        yield instance
+
+
+def test_unchanged_file_is_skipped_end_to_end_without_download_snapshot_or_commit(workspace, instance, monkeypatch):
+    refresh(instance, "penguins")
+    repo_id = f"{os.environ['HUB_NAMESPACE']}/penguins"
+    commits = len(HfApi().list_repo_commits(repo_id, repo_type="dataset"))
+    blobs = sorted(p.name for p in (workspace / "raw").rglob("*") if p.is_file())
+    snapshots = query(workspace, "SELECT snapshot_id, created_at FROM governance.snapshots")
+
+    with monkeypatch.context() as patched:
+        forbid_downloads(patched)
+        second = refresh(instance, "penguins")
+
+    status = metadata_of(second, "raw_source")["status"]
+    assert status.startswith("unchanged since") and "nothing downloaded" in status
+    assert metadata_of(second, "snapshot")["status"].startswith("unchanged since")
+    assert sorted(p.name for p in (workspace / "raw").rglob("*") if p.is_file()) == blobs
+    assert query(workspace, "SELECT snapshot_id, created_at FROM governance.snapshots") == snapshots
+    assert len(HfApi().list_repo_commits(repo_id, repo_type="dataset")) == commits
+    runs = query(workspace, "SELECT unchanged, run_id FROM governance.sources ORDER BY checked_at")
+    assert [unchanged for unchanged, _ in runs] == [False, True]
+    assert runs[1][1] == second.run_id  # this run's row: downstream reads it (latest_source)
+    assert_steward_sees_everything(metadata_of(second, "snapshot"))
+
+
+def assert_steward_sees_everything(metadata: dict) -> None:
+    """The snapshot's materialisation carries data, license, decision, checks, provenance and the Hub URL."""
+    assert metadata["dagster/row_count"] == 344
+    assert [c.name for c in metadata["dagster/column_schema"].columns][:2] == ["species", "island"]
+    assert metadata["dagster/uri"].startswith("file://") and metadata["dagster/uri"].endswith("data.parquet")
+    assert "/datasets/" in metadata["hub_url"] and metadata["hub_url"].endswith(metadata["snapshot_id"])
+    assert "CC0-1.0" in metadata["license"] and "Obligations" in metadata["license"]
+    assert metadata["decision"] == "publish"
+    assert "expectations passed" in metadata["checks"]
+    assert metadata["provenance"]["source"]["sha256"] == metadata["content_sha256"]
+
+
+def test_force_refresh_downloads_again_and_a_changed_file_makes_a_new_snapshot(workspace, instance):
+    materialize(instance, [raw_source, license_decision, snapshot], "penguins")
+    forced = materialize(instance, [raw_source], "penguins",
+                         {"ops": {"raw_source": {"config": {"force": True}}}})
+    assert metadata_of(forced, "raw_source")["status"] == "downloaded; same bytes as the last fetch"
+
+    source = workspace / "catalog" / "data" / "penguins" / "penguins.csv"
+    source.write_text(source.read_text() + source.read_text().splitlines()[1] + "\n")
+    changed = materialize(instance, [raw_source, license_decision, snapshot], "penguins")
+    assert metadata_of(changed, "raw_source")["status"] == "downloaded"
+    assert metadata_of(changed, "snapshot")["status"] == "new snapshot"
+    assert query(workspace, "SELECT count(*) FROM governance.snapshots")[0][0] == 2
+
+
+class RecordingHandler(SimpleHTTPRequestHandler):
+    """A file server that remembers each request's path and status."""
+
+    def __init__(self, *args, seen: list, **kwargs):
+        self.seen = seen
+        super().__init__(*args, **kwargs)
+
+    def log_request(self, code="-", size="-"):
+        self.seen.append((self.path, int(code)))
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@pytest.fixture
+def recording_server(workspace):
+    seen: list = []
+    handler = functools.partial(RecordingHandler, directory=str(workspace / "catalog" / "data"), seen=seen)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_unchanged_http_source_answers_304_and_nothing_is_downloaded(workspace, instance, recording_server,
+                                                                     monkeypatch):
+    base, seen = recording_server
+    write_catalog(workspace, [{**PENGUINS, "source": {"kind": "http", "url": f"{base}/penguins/penguins.csv"}}])
+    materialize(instance, [raw_source], "penguins")
+    seen.clear()
+    with monkeypatch.context() as patched:
+        forbid_downloads(patched)
+        second = materialize(instance, [raw_source], "penguins")
+    assert ("/penguins/penguins.csv", 304) in seen
+    assert all(status in (304, 404) for _, status in seen), seen  # no body crossed the wire
+    assert metadata_of(second, "raw_source")["status"].startswith("unchanged since")
+
+    (workspace / "catalog" / "data" / "penguins" / "LICENSE").write_text("Creative Commons CC0 1.0 Universal\n")
+    os.utime(workspace / "catalog" / "data" / "penguins" / "LICENSE", (2e9, 2e9))  # after the first fetch
+    relicensed = materialize(instance, [raw_source], "penguins")
+    assert metadata_of(relicensed, "raw_source")["status"].startswith("downloaded")
+
+
+def test_unchanged_hub_commit_is_not_downloaded_and_a_new_commit_is(workspace, instance, monkeypatch):
+    api, repo_id = HfApi(), f"upstream-{uuid.uuid4().hex[:8]}/penguins"
+    api.create_repo(repo_id, repo_type="dataset")
+    folder = workspace / "catalog" / "data" / "penguins"
+    api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, commit_message="v1")
+    write_catalog(workspace, [{**PENGUINS, "source": {"kind": "hub", "repo_id": repo_id, "path": "penguins.csv"}}])
+    first = materialize(instance, [raw_source], "penguins")
+    with monkeypatch.context() as patched:
+        forbid_downloads(patched)
+        second = materialize(instance, [raw_source], "penguins")
+    assert metadata_of(second, "raw_source")["upstream_revision"] == metadata_of(first, "raw_source")["upstream_revision"]
+    assert metadata_of(second, "raw_source")["status"].startswith("unchanged since")
+
+    (folder / "NOTICE").write_text("Copyright the penguin counters, 2026\n")
+    api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, commit_message="v2")
+    third = materialize(instance, [raw_source], "penguins")
+    assert metadata_of(third, "raw_source")["upstream_revision"] != metadata_of(first, "raw_source")["upstream_revision"]
+
+
+def steward(**config) -> dict:
+    return {"ops": {"license_decision": {"config": config}}}
+
+
+def test_steward_sign_off_releases_a_quarantine_and_holds_for_the_same_bytes(workspace, instance):
+    write_catalog(workspace, [{**PENGUINS, "license": None}])
+    (workspace / "catalog" / "data" / "penguins" / "LICENSE").unlink()
+    decide = [raw_source, license_decision]
+    assert metadata_of(materialize(instance, decide, "penguins"), "license_decision")["decision"] == "quarantine"
+
+    released = materialize(instance, decide, "penguins", steward(signed_off_by="Ada Steward",
+                                                                 reason="CC0 confirmed by the authors"))
+    assert metadata_of(released, "license_decision")["decision"] == "publish"
+    nightly = materialize(instance, decide, "penguins")  # no config: the recorded sign-off still holds
+    assert metadata_of(nightly, "license_decision")["sign_off"]["who"] == "Ada Steward"
+    record = json.loads(query(workspace, "SELECT decision_record FROM governance.datasets")[0][0])
+    assert record["steward_override"]["reason"] == "CC0 confirmed by the authors"
+
+    withdrawn = materialize(instance, decide, "penguins", steward(withdraw=True, signed_off_by="Ada Steward",
+                                                                  reason="authors retracted"))
+    assert metadata_of(withdrawn, "license_decision")["decision"] == "quarantine"
+
+
+def test_sign_off_never_releases_a_blocked_license_and_a_policy_override_needs_one(workspace, instance):
+    write_catalog(workspace, [{**PENGUINS, "license": "CC-BY-NC-4.0"}])
+    (workspace / "catalog" / "data" / "penguins" / "LICENSE").unlink()
+    decide = [raw_source, license_decision]
+    signed = materialize(instance, decide, "penguins", steward(signed_off_by="Ada", reason="we need it"))
+    assert metadata_of(signed, "license_decision")["decision"] == "blocked"
+    assert "does not apply" in metadata_of(signed, "license_decision")["reasons"]
+
+    unsigned = materialize(instance, decide, "penguins", steward(policy="research"), raise_on_error=False)
+    assert not unsigned.success
+    research = materialize(instance, decide, "penguins", steward(policy="research", signed_off_by="Ada",
+                                                                 reason="internal research catalog"))
+    assert metadata_of(research, "license_decision")["decision"] == "publish"
+    assert metadata_of(research, "license_decision")["policy"] == "research"
+
+
+def test_catalog_sensor_follows_catalog_changes(workspace):
+    from pipelines.sensors import catalog_sensor
+
+    with dg.instance_for_test() as instance:
+        def sync() -> dg.SensorResult:
+            result = catalog_sensor(dg.build_sensor_context(instance=instance))
+            for request in result.dynamic_partitions_requests or []:  # what the daemon does with them
+                if isinstance(request, dg.AddDynamicPartitionsRequest):
+                    instance.add_dynamic_partitions("datasets", list(request.partition_keys))
+                else:
+                    for key in request.partition_keys:
+                        instance.delete_dynamic_partition("datasets", key)
+            return result
+
+        sync()
+        assert instance.get_dynamic_partitions("datasets") == ["penguins"]
+        assert sync().dynamic_partitions_requests == []  # in step: nothing to do
+        write_catalog(workspace, [{**PENGUINS, "id": "penguins-v2"}])
+        sync()
+        assert instance.get_dynamic_partitions("datasets") == ["penguins-v2"]
+
+
+def test_nightly_schedule_requests_one_tagged_run_per_partition():
+    from pipelines.schedules import nightly_refresh
+
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 24, 2))
+        assert list(nightly_refresh(context)) == []
+        instance.add_dynamic_partitions("datasets", ["alpha-set", "beta-set"])
+        requests = list(nightly_refresh(context))
+    assert [(r.partition_key, r.run_key, r.tags["trigger"]) for r in requests] == [
+        ("alpha-set", "alpha-set-2026-11-24", "nightly"), ("beta-set", "beta-set-2026-11-24", "nightly")]
+    assert nightly_refresh.cron_schedule == "0 2 * * *" and nightly_refresh.execution_timezone == "UTC"
