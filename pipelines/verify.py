@@ -62,8 +62,8 @@ def recorded_sha256s(provenance: dict, croissant: dict, result: Verification) ->
     from_provenance = {path: facts["sha256"] for path, facts in provenance.get("files", {}).items()}
     file_objects = _file_objects(croissant)
     from_croissant = {path: item["sha256"] for path, item in file_objects.items() if item.get("sha256")}
-    result.problems += [f"{path}: croissant.json gives no sha256" for path in sorted(set(file_objects) -
-                                                                                       set(from_croissant))]
+    unhashed = sorted(set(file_objects) - set(from_croissant))
+    result.problems += [f"{path}: croissant.json gives no sha256" for path in unhashed]
     croissant_data = {path for path, item in file_objects.items() if item.get("encodingFormat") == PARQUET}
     for path in sorted(set(from_provenance) ^ croissant_data):
         result.problems.append(f"{path}: data file listed in only one of provenance.json and croissant.json")
