@@ -42,9 +42,8 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         with warehouse.connect() as connection:
             connection.execute("UPDATE governance.snapshots SET current_at = now() WHERE snapshot_id = ?",
                                [snapshot_id])
-        since = f"{existing['created_at']:%Y-%m-%d %H:%M:%S %Z}"
-        return snapshot_result(warehouse, snapshot_id, status=f"unchanged since {since}: snapshot reused, nothing "
-                                                              "rewritten")
+        status = f"unchanged since {existing['created_at']:%Y-%m-%d %H:%M:%S %Z}: snapshot reused, nothing rewritten"
+        return snapshot_result(warehouse, snapshot_id, status=status)
     decision = warehouse.fetch_one("SELECT decision_record FROM governance.datasets WHERE dataset_id = ?", [entry.id])
     _write_snapshot(context, warehouse, entry, source, snapshot_id, json.loads(decision["decision_record"]))
     retired = retire_old_snapshots(warehouse, entry.id)

@@ -50,7 +50,7 @@ def test_baseline_stage_converts_and_checks_every_row_in_its_own_process(tmp_pat
 
 def test_the_last_json_line_carries_the_headline_figures():
     def stage(wall_s: float, **report) -> StageRun:
-        return StageRun(wall_s, 500.0, report)
+        return StageRun(wall_s, 500.0, wall_s, report)
 
     results = Results(rows=10, input_bytes=1000, generate_s=0.1, baseline=stage(2.0), pipeline=stage(3.0, suite_s=0.4),
                       pipeline_peak_rss_mb=600.4, gx_pandas=stage(9.0, suite_s=5.0), noop=stage(0.5))

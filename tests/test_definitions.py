@@ -19,6 +19,11 @@ def test_definitions_load_and_validate():
     dg.Definitions.validate_loadable(defs)
 
 
+def test_the_steps_that_write_the_warehouse_share_one_pool():
+    pools = {key: defs.resolve_assets_def(key).op.pool for key in ("license_decision", "snapshot")}
+    assert pools == {"license_decision": "warehouse", "snapshot": "warehouse"}
+
+
 def test_catalog_sensor_adds_and_removes_partitions():
     from assets.catalog import load_catalog
     from pipelines.sensors import catalog_sensor

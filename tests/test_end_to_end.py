@@ -113,6 +113,12 @@ def test_second_run_on_unchanged_inputs_makes_no_snapshot_and_no_commit(governed
     repo_id = f"{governed['namespace']}/palmer-penguins"
     commits_before = len(api.list_repo_commits(repo_id, repo_type="dataset"))
     snapshots_before = query(governed, "SELECT snapshot_id FROM governance.snapshots ORDER BY 1")
+    raw_before = sorted(p.name for p in (governed["root"] / "raw").rglob("*") if p.is_file())
     assert run_main([]) == 0
     assert query(governed, "SELECT snapshot_id FROM governance.snapshots ORDER BY 1") == snapshots_before
     assert len(api.list_repo_commits(repo_id, repo_type="dataset")) == commits_before
+    # Every kind of source (file, HTTP, Hub) was found unchanged upstream and not downloaded again.
+    checks = query(governed, "SELECT dataset_id, unchanged FROM governance.sources"
+                             " QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY checked_at DESC) = 1")
+    assert dict(checks) == {dataset_id: True for dataset_id in EXPECTED}
+    assert sorted(p.name for p in (governed["root"] / "raw").rglob("*") if p.is_file()) == raw_before

@@ -102,6 +102,8 @@ def test_unchanged_file_is_skipped_end_to_end_without_download_snapshot_or_commi
     assert [unchanged for unchanged, _ in runs] == [False, True]
     assert runs[1][1] == second.run_id  # this run's row: downstream reads it (latest_source)
     assert_steward_sees_everything(metadata_of(second, "snapshot"))
+    parquet = Path(query(workspace, "SELECT parquet_path FROM governance.snapshots")[0][0])
+    assert {path.stat().st_mode & 0o777 for path in parquet.parent.iterdir()} == {0o444}  # immutable files
 
 
 def assert_steward_sees_everything(metadata: dict) -> None:
@@ -180,17 +182,17 @@ def test_unchanged_hub_commit_is_not_downloaded_and_a_new_commit_is(workspace, i
     folder = workspace / "catalog" / "data" / "penguins"
     api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, commit_message="v1")
     write_catalog(workspace, [{**PENGUINS, "source": {"kind": "hub", "repo_id": repo_id, "path": "penguins.csv"}}])
-    first = materialize(instance, [raw_source], "penguins")
+    first = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")
     with monkeypatch.context() as patched:
         forbid_downloads(patched)
-        second = materialize(instance, [raw_source], "penguins")
-    assert metadata_of(second, "raw_source")["upstream_revision"] == metadata_of(first, "raw_source")["upstream_revision"]
-    assert metadata_of(second, "raw_source")["status"].startswith("unchanged since")
+        second = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")
+    assert second["upstream_revision"] == first["upstream_revision"]
+    assert second["status"].startswith("unchanged since")
 
     (folder / "NOTICE").write_text("Copyright the penguin counters, 2026\n")
     api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, commit_message="v2")
-    third = materialize(instance, [raw_source], "penguins")
-    assert metadata_of(third, "raw_source")["upstream_revision"] != metadata_of(first, "raw_source")["upstream_revision"]
+    third = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")
+    assert third["upstream_revision"] != first["upstream_revision"] and third["status"].startswith("downloaded")
 
 
 def steward(**config) -> dict:
