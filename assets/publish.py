@@ -22,6 +22,7 @@ from assets.partitions import dataset_partitions
 from assets.provenance import latest_source
 from assets.store import snapshot, snapshot_id_for
 from assets.warehouse import Warehouse
+from licenses import load_policy
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -138,11 +139,17 @@ def build_release(entry: CatalogEntry, repo_id: str, endpoint: str, snapshot_row
     tag = snapshot_row["snapshot_id"]
     license_label = license_record["license"].get("spdx") or license_record["license"].get("name")
     return Release(
-        repo_id=repo_id, tag=tag, private=entry.visibility == "private", files=files,
+        repo_id=repo_id, tag=tag, private=entry.visibility == "private" or internal_policy(license_record),
+        files=files,
         commit_message=f"Publish snapshot {tag}",
         commit_description=f"License {license_label}: {license_record['decision']}. Source sha256 "
                            f"{provenance['source']['sha256']}; Parquet sha256 {vetted_sha256}.",
     )
+
+
+def internal_policy(license_record: dict) -> bool:
+    """A dataset cleared only by an internal policy (e.g. `research`) is published to a private repo."""
+    return load_policy(license_record["policy"]).audience == "internal"
 
 
 def license_files(evidence: dict, license_record: dict) -> dict[str, Path | bytes]:

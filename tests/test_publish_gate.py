@@ -57,3 +57,14 @@ def test_publish_asset_alone_refuses_a_blocked_license(catalog_dir):
     assert metadata["published"].value is False
     assert "non-commercial" in metadata["reason"].value
     assert not HfApi().repo_exists(f"{os.environ['HUB_NAMESPACE']}/nc-rows", repo_type="dataset")
+
+
+def test_a_dataset_cleared_only_by_an_internal_policy_goes_to_a_private_repo(catalog_dir):
+    catalog = yaml.safe_load((catalog_dir / "catalog.yaml").read_text())
+    catalog["datasets"][1]["policy"] = "research"
+    (catalog_dir / "data" / "NOTICE").write_text("Rows (fixture) (c) 2026 the test suite; credit it when reusing.\n")
+    (catalog_dir / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+    assert run_main(["--dataset", "nc-rows"]) == 0
+    repo_id = f"{os.environ['HUB_NAMESPACE']}/nc-rows"
+    assert HfApi().dataset_info(repo_id).private is True
+    assert not HfApi(token=False).repo_exists(repo_id, repo_type="dataset")
