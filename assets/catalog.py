@@ -33,6 +33,8 @@ class Source:
     sha256: str | None = None  # expected digest, when the catalog pins one
     seed: Path | None = None  # hub: bundled folder the demo uploads as the upstream repo
     allow_private_network: bool = False  # http: the catalog opted in to loopback / private addresses
+    compression: str | None = None  # "gzip": stored decompressed; inferred from a .gz name
+    max_bytes: int = 100 * 2**30  # refuse a source (after decompression) larger than this
 
     def describe(self) -> str:
         if self.kind == "hub":
@@ -185,9 +187,18 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
         raise CatalogError(f"{where}: source.url must be http(s), got {values['url']!r}")
     if "seed" in values:
         values["seed"] = (root / values["seed"]).resolve()
-    unknown = set(values) - {"path", "url", "repo_id", "revision", "sha256", "seed"}
+    unknown = set(values) - {"path", "url", "repo_id", "revision", "sha256", "seed", "compression", "max_bytes"}
     if unknown:
         raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
+    name = values.get("url") or values.get("path") or ""
+    values.setdefault("compression", "gzip" if name.endswith(".gz") else "none")
+    if values["compression"] not in ("gzip", "none"):
+        raise CatalogError(f"{where}: source.compression must be gzip or none")
+    values["compression"] = None if values["compression"] == "none" else "gzip"
+    if "max_bytes" in values:
+        if not values["max_bytes"].isdigit():
+            raise CatalogError(f"{where}: source.max_bytes must be a whole number of bytes")
+        values["max_bytes"] = int(values["max_bytes"])
     return Source(kind=kind, allow_private_network=settings["allow_private_network"], **values)
 
 

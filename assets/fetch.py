@@ -16,12 +16,15 @@ import requests
 
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
+from assets.guards import SourceRefused, capped, check_url, gunzipped
 
 # Files beside the data that carry license and copyright evidence.
 EVIDENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING", "NOTICE", "NOTICE.md", "NOTICE.txt",
                   "README.md", "datapackage.json")
 CHUNK = 1 << 20
 HTTP_TIMEOUT_S = 30
+MAX_REDIRECTS = 5
+MAX_EVIDENCE_BYTES = 10 * 2**20  # a LICENSE or NOTICE is text: anything larger is not one
 
 
 class FetchError(RuntimeError):
@@ -99,7 +102,10 @@ def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None
     anything changed (file size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha) and return
     None, having downloaded nothing, when nothing did."""
     fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
-    fetched = fetchers[entry.source.kind](entry, store, known)
+    try:
+        fetched = fetchers[entry.source.kind](entry, store, known)
+    except SourceRefused as refusal:
+        raise FetchError(f"{entry.id}: {refusal}") from None
     if fetched is None:
         return None
     expected = entry.source.sha256
@@ -111,6 +117,12 @@ def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None
     if fetched.blob.size_bytes == 0:
         raise FetchError(f"{entry.id}: source {fetched.uri} is empty (0 bytes)")
     return fetched
+
+
+def data_chunks(source: Source, chunks: Iterable[bytes]) -> Iterable[bytes]:
+    """The data as it will be stored: size-capped and, for gzip sources, decompressed with the same cap."""
+    chunks = capped(chunks, source.max_bytes, "the source")
+    return gunzipped(chunks, source.max_bytes) if source.compression == "gzip" else chunks
 
 
 def _now() -> str:
@@ -129,7 +141,7 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
             and {name: file_sha256(p) for name, p in evidence_paths.items()} == known.evidence_sha256:
         return None  # same size and mtime: the data is not re-read; the small evidence files are hashed
     with path.open("rb") as stream:
-        blob = store.put_stream(stream)
+        blob = store.put_chunks(data_chunks(entry.source, iter(lambda: stream.read(CHUNK), b"")))
     evidence = {}
     for name, candidate in evidence_paths.items():
         with candidate.open("rb") as stream:
@@ -151,28 +163,48 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
     shown = redact_url(url)
     base = url.rsplit("/", 1)[0]
     try:
-        with requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S, headers=_validators(known)) as response:
+        with _get(url, entry.source, _validators(known)) as response:
             if response.status_code not in (200, 304):
                 raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}")
             not_modified = response.status_code == 304
             if not not_modified:
-                blob = store.put_chunks(response.iter_content(CHUNK))
+                blob = store.put_chunks(data_chunks(entry.source, _declared_length(response)))
                 etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
         raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {error}") from None
     if not_modified:  # 304 answers only a conditional request, so `known` is set
         # Only a changed LICENSE / NOTICE beside unchanged data makes the data worth fetching again.
-        return _fetch_http(entry, store, None) if _evidence_changed_http(base, known) else None
+        return _fetch_http(entry, store, None) if _evidence_changed_http(base, entry.source, known) else None
     evidence = {}
     for name in EVIDENCE_NAMES:
         try:
-            with requests.get(f"{base}/{name}", stream=True, timeout=HTTP_TIMEOUT_S) as response:
+            with _get(f"{base}/{name}", entry.source, {}) as response:
                 if response.status_code == 200:
-                    evidence[name] = store.put_chunks(response.iter_content(CHUNK))
-        except requests.RequestException:
+                    evidence[name] = store.put_chunks(capped(response.iter_content(CHUNK), MAX_EVIDENCE_BYTES, name))
+        except (requests.RequestException, SourceRefused):
             continue  # evidence beside the data is optional
     return FetchedSource(entry.id, "http", shown, _now(), blob, etag=etag, last_modified=last_modified,
                          evidence=evidence)
+
+
+def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
+    """GET following redirects by hand, so every hop passes the private-network guard."""
+    for _ in range(MAX_REDIRECTS + 1):
+        check_url(url, source.allow_private_network)
+        response = requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S, headers=headers, allow_redirects=False)
+        if not response.is_redirect:
+            return response
+        url = requests.compat.urljoin(url, response.headers["Location"])
+        response.close()
+    raise SourceRefused(f"more than {MAX_REDIRECTS} redirects (a redirect loop?) fetching {redact_url(url)}")
+
+
+def _declared_length(response: requests.Response) -> Iterable[bytes]:
+    """The body, refused if it runs past its declared Content-Length."""
+    declared = response.headers.get("Content-Length")
+    chunks = response.iter_content(CHUNK)
+    return capped(chunks, int(declared), "the download (Content-Length)") if declared and declared.isdigit() \
+        else chunks
 
 
 def _validators(known: KnownSource | None) -> dict[str, str]:
@@ -186,17 +218,17 @@ def _validators(known: KnownSource | None) -> dict[str, str]:
     return headers
 
 
-def _evidence_changed_http(base: str, known: KnownSource) -> bool:
+def _evidence_changed_http(base: str, source: Source, known: KnownSource) -> bool:
     """Whether a LICENSE / NOTICE / ... beside the data appeared, vanished or changed since the last fetch
     (conditional GETs: no body crosses the wire for an unchanged file)."""
     since = {"If-Modified-Since": format_datetime(known.retrieved_at.astimezone(timezone.utc), usegmt=True)}
     for name in EVIDENCE_NAMES:
         try:
-            with requests.get(f"{base}/{name}", stream=True, timeout=HTTP_TIMEOUT_S, headers=since) as response:
+            with _get(f"{base}/{name}", source, since) as response:
                 present = response.status_code in (200, 304)
                 if present != (name in known.evidence_sha256) or response.status_code == 200:
                     return True
-        except requests.RequestException:
+        except (requests.RequestException, SourceRefused):
             continue  # as in the fetch: evidence that cannot be read is not evidence
     return False
 
@@ -217,7 +249,7 @@ def _fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
                              f"{source.repo_id} at {source.revision}")
         local = hf_hub_download(source.repo_id, source.path, repo_type="dataset", revision=commit)
         with open(local, "rb") as stream:
-            blob = store.put_stream(stream)
+            blob = store.put_chunks(data_chunks(source, iter(lambda: stream.read(CHUNK), b"")))
         evidence = {}
         for name in EVIDENCE_NAMES:
             if name in repo_files:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -63,8 +64,10 @@ def run_error(result) -> str | None:
     if not failures:
         return None
     error = failures[0].event_specific_data.error
-    return (error.cause.message if error.cause and "Error occurred while executing" in error.message
-            else error.message).strip().splitlines()[0]
+    message = error.cause.message if error.cause and "Error occurred while executing" in error.message \
+        else error.message
+    # "assets.fetch.FetchError: penguins: ..." -> "penguins: ...": our messages already name the dataset.
+    return re.sub(r"^(?:\w+\.)*[A-Z]\w*: ", "", message.strip().splitlines()[0])
 
 
 if __name__ == "__main__":

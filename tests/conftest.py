@@ -42,3 +42,9 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def hub_url() -> str:
     return _session["hub"].url
+
+
+@pytest.fixture(scope="session")
+def hub_server():
+    """The session's loopback Hub itself, for tests that inject faults into it."""
+    return _session["hub"]

@@ -30,7 +30,9 @@ def workspace(tmp_path, monkeypatch):
 
 
 def write_catalog(root: Path, entries: list[dict]) -> None:
-    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}))
+    """HTTP sources here are served on loopback, which a catalog must opt in to."""
+    document = {"allow_private_network": True, "datasets": entries}
+    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump(document))
 
 
 GOOD = {"id": "good-penguins", "title": "Penguins", "format": "csv", "license": "CC0-1.0", "null_values": ["NA"],

@@ -39,7 +39,8 @@ def test_local_file_is_stored_by_sha256_with_its_license_file(data_dir, tmp_path
 
 def test_http_source_records_etag_and_evidence(data_dir, tmp_path):
     with file_server(data_dir.parent) as base:
-        fetched = fetch(entry(Source(kind="http", url=f"{base}/sample-set/rows.csv")), RawStore(tmp_path / "raw"))
+        fetched = fetch(entry(Source(kind="http", url=f"{base}/sample-set/rows.csv", allow_private_network=True)),
+                        RawStore(tmp_path / "raw"))
     assert fetched.blob.size_bytes == len((data_dir / "rows.csv").read_bytes())
     assert fetched.last_modified and "LICENSE" in fetched.evidence
 
