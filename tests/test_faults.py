@@ -79,3 +79,39 @@ def test_sigkill_at_any_stage_then_rerun_completes(crash_env):
     assert row_count == 300_000 and tag == snapshot_id
     tags = HfApi().list_repo_refs(f"{crash_env['HUB_NAMESPACE']}/crash-set", repo_type="dataset").tags
     assert [t.name for t in tags] == [snapshot_id]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """The snapshot folder on a 1 MB tmpfs, so the Parquet write runs out of space (needs root to mount)."""
+    mount_point = tmp_path / "warehouse" / "snapshots"
+    mount_point.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_full_disk_during_the_parquet_write_fails_cleanly(crash_env, small_disk, capfd):
+    catalog_dir = Path(crash_env["CATALOG_PATH"]).parent
+    crash_env["WAREHOUSE_PATH"] = str(small_disk.parent / "warehouse.duckdb")
+    (catalog_dir / "data" / "rows.csv").write_text("id,name\n1,a\n2,b\n")
+    assert run_main(crash_env) == 0
+    with duckdb.connect(crash_env["WAREHOUSE_PATH"], read_only=True) as connection:
+        before = connection.execute("SELECT snapshot_id, parquet_path FROM governance.snapshots").fetchall()
+
+    noise = "\n".join(f"{i},{uuid.uuid4().hex}{uuid.uuid4().hex}" for i in range(60_000))
+    (catalog_dir / "data" / "rows.csv").write_text("id,name\n" + noise + "\n")
+    process = subprocess.run([sys.executable, "-m", "pipelines.run"], cwd=REPO, env=crash_env,
+                             capture_output=True, text=True, timeout=300)
+    assert process.returncode == 1
+    line = next(line for line in process.stdout.splitlines() if line.startswith("crash-set"))
+    assert "No space left on device" in line
+    with duckdb.connect(crash_env["WAREHOUSE_PATH"], read_only=True) as connection:
+        after = connection.execute("SELECT snapshot_id, parquet_path FROM governance.snapshots").fetchall()
+        rows = connection.execute(f'SELECT count(*) FROM snapshots."{before[0][0]}"').fetchone()[0]
+    assert after == before and rows == 2
+    leftovers = [p.name for p in (small_disk / "crash-set").iterdir() if p.name != before[0][0]]
+    assert leftovers == []
