@@ -17,8 +17,8 @@ UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 # Pseudo-words of 2 to 8 letters; every document draws its words from them.
 VOCABULARY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE vocabulary AS
-SELECT list(word) AS words FROM (
-    SELECT string_agg(chr(97 + (hash(i, j) % 26)::INT), '') AS word
+SELECT list(word ORDER BY i) AS words FROM (  -- ordered: the same corpus on every run
+    SELECT i, string_agg(chr(97 + (hash(i, j) % 26)::INT), '' ORDER BY j) AS word
     FROM range({VOCABULARY_SIZE}) w(i), range(8) c(j)
     WHERE j < 2 + hash(i) % 7
     GROUP BY i

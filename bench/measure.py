@@ -22,6 +22,7 @@ class StageError(RuntimeError):
 class StageRun:
     wall_s: float  # from spawning the process to its exit: interpreter start-up and imports included
     peak_rss_mb: float
+    cpu_s: float  # user + system CPU of the process: steadier than wall time when other work shares the cores
     report: dict  # the JSON object the stage printed last on stdout
 
 
@@ -41,7 +42,8 @@ def run_stage(module: str, args: list[str], env: dict[str, str] | None = None) -
         if process.returncode != 0 or not lines:
             tail = err.read().decode(errors="replace").strip().splitlines()[-15:]
             raise StageError(f"{module} exited with {process.returncode}:\n" + "\n".join(tail))
-    return StageRun(wall_s, usage.ru_maxrss / 1024, json.loads(lines[-1]))  # ru_maxrss is in KiB on Linux
+    peak_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
+    return StageRun(wall_s, peak_rss_mb, usage.ru_utime + usage.ru_stime, json.loads(lines[-1]))
 
 
 def emit(report: dict) -> None:

@@ -9,23 +9,45 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
-from pathlib import Path
 
 from bench.measure import emit
 
 # Everything but hub_release; the snapshot's asset checks run with the snapshot.
 SELECTED_ASSETS = ("raw_source", "license_decision", "snapshot")
+RSS_SAMPLE_S = 0.05
+
+
+class RssSampler(threading.Thread):
+    """This process's resident memory over time, to find which step holds the peak."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float]] = []  # (epoch seconds, MB)
+
+    def run(self) -> None:
+        while True:
+            self.samples.append((time.time(), _current_rss_mb()))
+            time.sleep(RSS_SAMPLE_S)
+
+    def peak_mb(self, start: float, end: float) -> float:
+        return round(max((mb for at, mb in self.samples if start <= at <= end), default=0.0))
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
 
 
 def main(dataset_id: str) -> None:
     started = time.perf_counter()
+    sampler = RssSampler()
+    sampler.start()
     import dagster as dg
 
-    from bench.workload import use_suites_dir
     from pipelines.definitions import defs
 
-    use_suites_dir(Path(os.environ["BENCH_SUITES_DIR"]))
     imported = time.perf_counter()
     job = defs.resolve_job_def("refresh_dataset")
     with dg.DagsterInstance.get() as instance:
@@ -35,11 +57,12 @@ def main(dataset_id: str) -> None:
             asset_selection=[dg.AssetKey(name) for name in SELECTED_ASSETS],
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-        steps = {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(result.run_id)
-                 if s.end_time and s.start_time}
+        stats = [s for s in instance.get_run_step_stats(result.run_id) if s.start_time and s.end_time]
     finished = time.perf_counter()
     emit({"success": result.success, "imports_s": imported - started, "job_s": finished - imported,
-          "steps_s": steps, **_snapshot_facts(result), **_check_facts(result)})
+          "steps_s": {s.step_key: s.end_time - s.start_time for s in stats},
+          "steps_peak_rss_mb": {s.step_key: sampler.peak_mb(s.start_time, s.end_time) for s in stats},
+          **_snapshot_facts(result), **_check_facts(result)})
     os._exit(0)  # skip teardown: GX's caches hold DuckDB objects and the bindings print "leaked" warnings
 
 
@@ -53,14 +76,15 @@ def _snapshot_facts(result) -> dict:
 
 
 def _check_facts(result) -> dict:
-    """The GX suite's own time (the check's `duration_s`: the GX import excluded) and whether it passed."""
+    """The GX suite's own time (the check's `duration_s`: the GX import excluded), the governance checks' time,
+    and whether the blocking check passed."""
     evaluations = result.get_asset_check_evaluations()
     blocking = [e for e in evaluations if e.check_name == "expectation_suite"]
     if not blocking:
         return {"checks_ran": False}
     metadata = {key: value.value for key, value in blocking[0].metadata.items()}
     return {"checks_ran": True, "checks_passed": blocking[0].passed, "suite_s": metadata.get("duration_s"),
-            "expectations": metadata.get("expectations")}
+            "governance_s": metadata.get("governance_duration_s"), "expectations": metadata.get("expectations")}
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ from urllib.parse import unquote, urlparse
 if __package__ in (None, ""):  # `python bench/run.py` puts bench/ on the path, not the project root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import generate_corpus, parse_size, rows_for_size  # noqa: E402
-from bench.measure import StageRun, run_stage  # noqa: E402
-from bench.workload import DATASET_ID, write_workspace  # noqa: E402
+from bench.generate import generate_corpus, parse_size, rows_for_size
+from bench.measure import StageRun, run_stage
+from bench.workload import DATASET_ID, write_workspace
 
 
 @dataclass
@@ -106,7 +106,8 @@ def run_benchmark(root: Path, args: argparse.Namespace) -> Results:
         log(f"(d) no-op rerun {noops[-1].wall_s:.2f} s")
         (root / f"baseline-{attempt}.parquet").unlink()
     pipeline = fastest(pipelines)
-    gx_pandas = None if args.skip_pandas else run_gx_pandas(pipeline, root)
+    skip_pandas = args.skip_pandas or "parquet_uri" not in pipeline.report  # no snapshot: reported below
+    gx_pandas = None if skip_pandas else run_gx_pandas(pipeline, root)
     return Results(rows, corpus.stat().st_size, generate_s, fastest(baselines), pipeline,
                    max(p.peak_rss_mb for p in pipelines), gx_pandas, fastest(noops))
 
@@ -138,18 +139,21 @@ def format_table(results: Results) -> str:
     ]
     header = f"{results.rows:,} rows, {results.input_bytes / 1e6:,.0f} MB of JSONL (generated in " \
              f"{results.generate_s:.1f} s)"
-    lines = [header, f"{'stage':40} {'wall s':>8} {'peak RSS MB':>12}  notes"]
+    lines = [header, f"{'stage':40} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}  notes"]
     for name, run, notes in rows:
-        wall = f"{run.wall_s:8.2f}" if run else f"{'-':>8}"
-        rss = f"{run.peak_rss_mb:12.0f}" if run else f"{'-':>12}"
-        lines.append(f"{name:40} {wall} {rss}  {notes}")
+        figures = f"{run.wall_s:8.2f} {run.cpu_s:8.2f} {run.peak_rss_mb:12.0f}" if run else f"{'-':>8} {'-':>8} {'-':>12}"
+        lines.append(f"{name:40} {figures}  {notes}")
     return "\n".join(lines)
 
 
 def stage_notes(report: dict) -> str:
-    steps = ", ".join(f"{key} {seconds:.2f}" for key, seconds in report.get("steps_s", {}).items())
+    """Where a pipeline run's time and memory went: step seconds / step peak RSS MB."""
+    peaks = report.get("steps_peak_rss_mb", {})
+    steps = ", ".join(f"{key} {seconds:.2f} s/{peaks.get(key, 0):.0f} MB"
+                      for key, seconds in report.get("steps_s", {}).items())
     return (f"imports {report['imports_s']:.2f} s, job {report['job_s']:.2f} s [{steps}], "
-            f"GX suite {report.get('suite_s')} s, snapshot: {report.get('snapshot_status') or '-'}")
+            f"GX suite {report.get('suite_s')} s, governance checks {report.get('governance_s')} s, "
+            f"snapshot: {report.get('snapshot_status') or '-'}")
 
 
 def consistency_problems(results: Results) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 DATASET_ID = "bench-corpus"
@@ -55,17 +54,8 @@ def write_workspace(root: Path, corpus: Path) -> dict[str, str]:
         "CATALOG_PATH": str(catalog),
         "WAREHOUSE_PATH": str(root / "warehouse" / "warehouse.duckdb"),
         "DAGSTER_HOME": str(dagster_home),
-        "BENCH_SUITES_DIR": str(suites),
+        "CHECK_SUITES_DIR": str(suites),  # checks/suite.py reads the dataset's suite from there
         "GX_ANALYTICS_ENABLED": "False",
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
 
-
-def use_suites_dir(suites_dir: Path) -> None:
-    """Make the asset check read suites from `suites_dir`. Why: checks/suites/ belongs to the project's
-    datasets and checks/suite.py has no override for the folder (a SUITES_DIR environment variable there
-    would make this shim unnecessary)."""
-    import checks.asset_checks
-    from checks.suite import load_suite
-
-    checks.asset_checks.load_suite = functools.partial(load_suite, suites_dir=suites_dir)
