@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 READERS = {
-    "csv": "read_csv(?, header = true, auto_detect = true)",
+    # RFC 4180 quoting, strictly: an unclosed quote or ragged rows must not be read as one text column.
+    "csv": "read_csv(?, header = true, auto_detect = true, quote = '\"', strict_mode = true)",
     "jsonl": "read_json(?, format = 'newline_delimited')",
     "json": "read_json(?, format = 'auto')",
     "parquet": "read_parquet(?)",
@@ -55,9 +56,24 @@ def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str,
                                            [str(out_path)]).fetchone()[0]
     except duckdb.Error as error:
         first_line = str(error).strip().splitlines()[0]
+        if "No space left on device" in first_line:
+            raise ConversionError(f"could not write the Parquet snapshot: {first_line}") from None
         raise ConversionError(f"could not read the source as {fmt}: {first_line}") from None
+    if fmt == "csv" and len(columns) == 1:
+        _refuse_collapsed_csv(raw_path, out_path)
     return ParquetFile(out_path, file_sha256(out_path), row_count,
                        [{"name": name, "type": kind} for name, kind, *_ in columns])
+
+
+def _refuse_collapsed_csv(raw_path: Path, out_path: Path) -> None:
+    """When DuckDB finds no consistent dialect it falls back to one text column per line. A header that
+    holds a delimiter then means ragged rows or an unclosed quote, not a one-column file."""
+    with raw_path.open("rb") as stream:
+        header = stream.readline(1 << 16)
+    if any(delimiter in header for delimiter in (b",", b";", b"\t", b"|")):
+        out_path.unlink()
+        raise ConversionError("could not read the source as csv: no consistent CSV dialect (rows with different "
+                              "numbers of fields, or a quote that is never closed)")
 
 
 def _copy_bounded(copy: str, params: list, spill_dir: Path) -> None:
