@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         for line in started:
             print(line)
         outcomes = run_datasets(dataset_ids, force=args.force)
+    if not args.dataset:  # entries whose id is unusable cannot be a partition: report them here
+        warehouse = Warehouse(path=str(warehouse_path))
+        outcomes += [dataset_summary(warehouse, label, problem) for label, problem in catalog.problems.items()
+                     if label not in dataset_ids]
     print(format_table(outcomes))
     failed = [o for o in outcomes if o["error"]]
     return 1 if failed else 0

@@ -50,6 +50,8 @@ def test_each_bad_source_fails_alone_with_a_clear_message(workspace, capsys):
          "source": {"kind": "http", "url": "${CATALOG_HTTP_BASE}/nowhere/rows.csv"}},
         {"id": "unparseable", "title": "Broken JSON lines", "format": "jsonl", "license": "CC0-1.0",
          "source": {"kind": "file", "path": "data/broken/rows.jsonl"}},
+        {"id": "../escape", "title": "Path traversal", "format": "csv", "source": {"kind": "file", "path": "x.csv"}},
+        {"id": "no-title", "format": "csv", "source": {"kind": "file", "path": "data/good-penguins/penguins.csv"}},
     ])
     assert run_main([]) == 1
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
@@ -58,6 +60,8 @@ def test_each_bad_source_fails_alone_with_a_clear_message(workspace, capsys):
     assert "FAILED" in lines["unreachable-url"] and "could not fetch http://127.0.0.1:9/rows.csv" in lines["unreachable-url"]
     assert "FAILED" in lines["not-found-url"] and "HTTP 404" in lines["not-found-url"]
     assert "FAILED" in lines["unparseable"] and "could not read the source as jsonl" in lines["unparseable"]
+    assert "FAILED" in lines["#6"] and "id must match" in lines["#6"]
+    assert "FAILED" in lines["no-title"] and "missing required field 'title'" in lines["no-title"]
 
 
 def test_a_broken_update_keeps_the_previous_snapshot_and_tag(workspace):
