@@ -242,9 +242,14 @@ def duplicate_rows(table: SnapshotTable, settings: DuplicateSettings) -> Expecta
     """Rows identical in every column to an earlier row; samples are row positions, never row contents."""
     name = "duplicate_rows"
     columns = ", ".join(_identifier(c["name"]) for c in table.columns)
+    # Group by a 64-bit hash of the row first (8 bytes a row, not the row itself), then compare whole rows
+    # only where a hash repeats: the same answer in a fraction of the memory.
+    repeated_hashes = (f"SELECT row_hash FROM (SELECT hash({columns}) AS row_hash FROM snapshot)"
+                       " GROUP BY row_hash HAVING count(*) > 1")
     extra, groups, most = table.connection.execute(
         "SELECT coalesce(sum(n - 1), 0), count(*), coalesce(max(n), 0)"
-        f" FROM (SELECT count(*) AS n FROM snapshot GROUP BY {columns}) WHERE n > 1").fetchone()
+        f" FROM (SELECT count(*) AS n FROM snapshot WHERE hash({columns}) IN ({repeated_hashes})"
+        f" GROUP BY {columns}) WHERE n > 1").fetchone()
     fraction = extra / table.row_count if table.row_count else 0.0
     summary = (f"{extra} of {table.row_count} rows repeat an earlier row ({fraction:.2%})" if extra else
                f"no duplicated rows in {table.row_count}")
