@@ -5,7 +5,6 @@ the Responsible-AI fields, on a snapshot published by the real pipeline."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -19,6 +18,7 @@ from license_expression import get_license_index
 
 from assets.convert import file_sha256
 from assets.croissant import croissant_data_type, license_urls, personal_information_findings, source_entity
+from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
 BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
@@ -43,17 +43,12 @@ def snapshot_folder(tmp_path_factory) -> Path:
         "key_columns": ["id"], "source": {"kind": "file", "path": "data/readings.jsonl"}}]}))
     env = {"CATALOG_PATH": str(root / "catalog" / "catalog.yaml"), "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
            "HUB_NAMESPACE": f"cr-{uuid.uuid4().hex[:8]}"}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with environment(**env):
         assert run_main(["--dataset", "readings"]) == 0
         repo_id = f"{env['HUB_NAMESPACE']}/readings"
         tag = json.loads((next((root / "snapshots" / "readings").iterdir()) / "provenance.json").read_text())[
             "snapshot_id"]
         yield Path(snapshot_download(repo_id, repo_type="dataset", revision=tag, local_dir=root / "download"))
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from huggingface_hub import HfApi
 
+from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
 EXPECTED = {  # dataset id -> (decision, SPDX, rows)
@@ -27,14 +28,10 @@ EXPECTED = {  # dataset id -> (decision, SPDX, rows)
 def governed(tmp_path_factory):
     """Run the main command once on the bundled catalog into a fresh warehouse and Hub namespace."""
     root = tmp_path_factory.mktemp("governed")
-    saved = {name: os.environ.get(name) for name in ("WAREHOUSE_PATH", "HUB_NAMESPACE")}
-    os.environ["WAREHOUSE_PATH"] = str(root / "warehouse.duckdb")
-    os.environ["HUB_NAMESPACE"] = f"e2e-{uuid.uuid4().hex[:8]}"
-    exit_code = run_main([])
-    yield {"root": root, "namespace": os.environ["HUB_NAMESPACE"], "exit_code": exit_code,
-           "warehouse": os.environ["WAREHOUSE_PATH"]}
-    for name, value in saved.items():
-        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+    with environment(WAREHOUSE_PATH=str(root / "warehouse.duckdb"), HUB_NAMESPACE=f"e2e-{uuid.uuid4().hex[:8]}"):
+        exit_code = run_main([])
+        yield {"root": root, "namespace": os.environ["HUB_NAMESPACE"], "exit_code": exit_code,
+               "warehouse": os.environ["WAREHOUSE_PATH"]}
 
 
 def query(governed, sql: str, params=()) -> list[tuple]:

@@ -22,6 +22,7 @@ from assets.catalog import load_catalog
 from assets.hub import RetryPolicy, hub_error_message, with_retries
 from assets.publish import build_release, latest_checks, push_release
 from loopback_hub import HubServer
+from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
 BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
@@ -50,12 +51,9 @@ def published(tmp_path_factory):
         "source": {"kind": "file", "path": "data/levels.jsonl"}}]}))
     env = {"CATALOG_PATH": str(folder / "catalog.yaml"), "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
            "HUB_NAMESPACE": f"pub-{uuid.uuid4().hex[:8]}"}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    assert run_main(["--dataset", "levels"]) == 0
-    yield {"folder": folder, "repo_id": f"{env['HUB_NAMESPACE']}/levels", "warehouse": env["WAREHOUSE_PATH"]}
-    for name, value in saved.items():
-        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+    with environment(**env):
+        assert run_main(["--dataset", "levels"]) == 0
+        yield {"folder": folder, "repo_id": f"{env['HUB_NAMESPACE']}/levels", "warehouse": env["WAREHOUSE_PATH"]}
 
 
 def snapshot_rows(published) -> list[dict]:

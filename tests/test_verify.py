@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -20,6 +19,7 @@ from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download
 from assets.card import DATA_FILE
 from pipelines.verify import main as verify_main
 from pipelines.verify import verify_files
+from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
 BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
@@ -39,13 +39,8 @@ def published(tmp_path_factory) -> dict:
         "key_columns": ["id"], "source": {"kind": "file", "path": "data/counts.csv"}}]}))
     env = {"CATALOG_PATH": str(root / "catalog" / "catalog.yaml"), "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
            "HUB_NAMESPACE": f"verify-{uuid.uuid4().hex[:8]}"}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with environment(**env):
         assert run_main(["--dataset", "counts"]) == 0
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
     tag = json.loads((next((root / "snapshots" / "counts").iterdir()) / "provenance.json").read_text())["snapshot_id"]
     return {"repo_id": f"{env['HUB_NAMESPACE']}/counts", "tag": tag}
 
