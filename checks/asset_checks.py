@@ -93,8 +93,7 @@ def _json(value: object) -> object:
 def record_outcomes(warehouse: Warehouse, snapshot_id: str, outcomes: list[ExpectationOutcome], run_id: str) -> None:
     """Every outcome into governance.check_results; checks_passed is whether every ERROR-severity check passed
     (the publish step refuses a snapshot without it)."""
-    with warehouse.connect() as connection:
-        connection.begin()
+    with warehouse.transaction() as connection:
         connection.execute("DELETE FROM governance.check_results WHERE snapshot_id = ? AND run_id = ?",
                            [snapshot_id, run_id])
         connection.executemany(
@@ -104,7 +103,6 @@ def record_outcomes(warehouse: Warehouse, snapshot_id: str, outcomes: list[Expec
         )
         connection.execute("UPDATE governance.snapshots SET checks_passed = ? WHERE snapshot_id = ?",
                            [all(o.passed for o in outcomes if o.severity == "ERROR"), snapshot_id])
-        connection.commit()
 
 
 def results_markdown(expectations: list[ExpectationOutcome], governance: list[ExpectationOutcome]) -> str:
