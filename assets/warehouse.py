@@ -88,6 +88,12 @@ CREATE TABLE IF NOT EXISTS governance.check_results (
     run_id VARCHAR,
     checked_at TIMESTAMPTZ
 );
+-- What a stored outcome is (an expectation type or "governance", its column) and what it was computed from
+-- (checks/results_store.py), so a run on an unchanged snapshot can reuse it; position keeps the suite's order.
+ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS expectation_type VARCHAR;
+ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS column_name VARCHAR;
+ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
+ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS position INTEGER;
 CREATE TABLE IF NOT EXISTS governance.provenance (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,
@@ -113,6 +119,9 @@ CREATE OR REPLACE VIEW governance.latest_vetted_snapshots AS
     WHERE s.retired_at IS NULL AND s.checks_passed AND d.decision = 'publish'
     QUALIFY row_number() OVER (PARTITION BY s.dataset_id ORDER BY coalesce(s.current_at, s.created_at) DESC) = 1;
 """
+
+
+_SCHEMA_READY: set[str] = set()  # warehouse files whose schema this process has created or checked
 
 
 class WarehouseBusyError(RuntimeError):
@@ -148,14 +157,20 @@ class Warehouse(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection: DuckDB allows one writing process per file, so never hold it open.
         Waits (bounded) while another process holds the file: its transactions are short by design."""
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if read_only and not Path(self.path).exists():
-            with self.connect():  # a reader of a new warehouse sees the empty tables
-                pass
+        self._ensure_schema()
         with self._open(read_only) as connection:
-            if not read_only:
-                connection.execute(SCHEMA)
             yield connection
+
+    def _ensure_schema(self) -> None:
+        """Create or upgrade the tables, all or nothing, once per process: a run killed while creating them
+        leaves a file the next run completes, and a reader of a new warehouse sees the empty tables."""
+        path = str(Path(self.path).resolve())
+        if path in _SCHEMA_READY and Path(path).exists():
+            return
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with self._open(read_only=False) as connection:
+            connection.execute(f"BEGIN TRANSACTION; {SCHEMA} COMMIT;")
+        _SCHEMA_READY.add(path)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -3,6 +3,7 @@ the snapshot's Parquet file, reported as two Dagster asset checks split by sever
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -10,10 +11,12 @@ import dagster as dg
 from assets.catalog import load_catalog
 from assets.provenance import latest_source
 from assets.store import snapshot, snapshot_id_for
-from assets.warehouse import Warehouse, as_json
-from checks.governance import DatasetRecord, PreviousSnapshot, run_governance
-from checks.gx_duckdb import ExpectationOutcome
-from checks.suite import load_suite
+from assets.warehouse import Warehouse
+from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance
+from checks.gx_duckdb import ExpectationOutcome, SuiteRun
+from checks.gx_setup import prepare_gx_in_background
+from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
+from checks.suite import Suite, load_suite
 
 BLOCKING = dg.AssetCheckSpec(
     "expectation_suite", asset=snapshot, blocking=True,
@@ -29,27 +32,57 @@ WARNINGS = dg.AssetCheckSpec(
 MAX_CELL = 120  # characters of one value in the results table
 
 
-@dg.multi_asset_check(specs=[BLOCKING, WARNINGS], can_subset=False)
-def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-    """Run the dataset's Great Expectations suite and the governance checks on the snapshot and record every
-    outcome in the warehouse; the snapshot may be published only if every ERROR-severity check passed."""
-    from checks.gx_duckdb import run_suite  # GX costs seconds to import: keep it out of definitions load
+class GreatExpectations(dg.ConfigurableResource):
+    """Great Expectations for the snapshot checks, imported in the background from the start of each run."""
 
+    preload: bool = True
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.preload:
+            prepare_gx_in_background()
+
+    def run_suite(self, parquet_path: Path, suite: Suite, data_docs_dir: Path) -> SuiteRun:
+        from checks.gx_duckdb import run_suite  # imports GX, unless the background import already has
+
+        return run_suite(parquet_path, suite, data_docs_dir=data_docs_dir)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    expectations: list[ExpectationOutcome]
+    governance: list[ExpectationOutcome]
+    suite_s: float
+    governance_s: float
+    data_docs_index: Path | None
+    reused_from_run: str | None  # the run whose outcomes were reused, when nothing they depend on changed
+
+
+@dg.multi_asset_check(specs=[BLOCKING, WARNINGS], can_subset=False)
+def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+                     great_expectations: GreatExpectations):
+    """Run the dataset's Great Expectations suite and the governance checks on the snapshot and record every
+    outcome in the warehouse; the snapshot may be published only if every ERROR-severity check passed.
+    A snapshot already checked with the same suite, settings, license decision and previous snapshot keeps its
+    recorded outcomes: its Parquet file cannot have changed."""
     dataset_id = context.partition_key
     entry = load_catalog().get(dataset_id)
     snapshot_id = snapshot_id_for(entry, latest_source(warehouse, dataset_id, context.run.run_id)["raw_sha256"])
     row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
-    parquet_path = Path(row["parquet_path"])
     suite = load_suite(dataset_id, list(entry.key_columns))
-    run = run_suite(parquet_path, suite, data_docs_dir=warehouse.root / "data_docs" / dataset_id)
-    started = time.perf_counter()
-    governance = run_governance(parquet_path, dataset_record(warehouse, row), suite.governance)
-    governance_s = time.perf_counter() - started
-    outcomes = [*run.outcomes, *governance]
-    record_outcomes(warehouse, snapshot_id, outcomes, context.run.run_id)
+    record = dataset_record(warehouse, row)
+    fingerprint = checks_fingerprint(suite, record)
+    stored = stored_outcomes(warehouse, snapshot_id, fingerprint)
+    docs_dir = warehouse.root / "data_docs" / dataset_id
+    evaluation = reuse(stored, docs_dir) if stored else \
+        evaluate(great_expectations, Path(row["parquet_path"]), suite, record, docs_dir)
+    record_outcomes(warehouse, snapshot_id, [*evaluation.expectations, *evaluation.governance],
+                    context.run.run_id, fingerprint)
+    if evaluation.reused_from_run:
+        context.log.info(f"{dataset_id}: snapshot and check inputs unchanged: outcomes of run "
+                         f"{evaluation.reused_from_run} reused, no data scanned")
     for spec, severity in ((BLOCKING, "ERROR"), (WARNINGS, "WARN")):
-        expectations = [o for o in run.outcomes if o.severity == severity]
-        checks = [o for o in governance if o.severity == severity]
+        expectations = [o for o in evaluation.expectations if o.severity == severity]
+        checks = [o for o in evaluation.governance if o.severity == severity]
         failed = [o.name for o in [*expectations, *checks] if not o.passed]
         metadata = {
             "snapshot_id": snapshot_id,
@@ -59,15 +92,33 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
             "failed": len(failed),
             "failed_checks": ", ".join(failed) or "none",
             "results": dg.MetadataValue.md(results_markdown(expectations, checks)),
-            "duration_s": round(run.duration_s, 3),
-            "governance_duration_s": round(governance_s, 3),
+            "duration_s": round(evaluation.suite_s, 3),
+            "governance_duration_s": round(evaluation.governance_s, 3),
+            "reused_from_run": evaluation.reused_from_run or "",
         }
-        if run.data_docs_index:
-            metadata["data_docs"] = dg.MetadataValue.url(Path(run.data_docs_index).as_uri())
+        if evaluation.data_docs_index:
+            metadata["data_docs"] = dg.MetadataValue.url(evaluation.data_docs_index.as_uri())
         yield dg.AssetCheckResult(
             check_name=spec.name, asset_key=snapshot.key, passed=not failed, metadata=metadata,
             severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,
         )
+
+
+def evaluate(great_expectations: GreatExpectations, parquet_path: Path, suite: Suite, record: DatasetRecord,
+             docs_dir: Path) -> Evaluation:
+    """Scan the snapshot: the GX suite (with Data Docs), then the governance checks."""
+    run = great_expectations.run_suite(parquet_path, suite, docs_dir)
+    started = time.perf_counter()
+    governance = run_governance(parquet_path, record, suite.governance)
+    return Evaluation(run.outcomes, governance, run.duration_s, time.perf_counter() - started,
+                      run.data_docs_index, None)
+
+
+def reuse(stored: StoredRun, docs_dir: Path) -> Evaluation:
+    index = docs_dir / "index.html"
+    return Evaluation([o for o in stored.outcomes if o.expectation_type != GOVERNANCE],
+                      [o for o in stored.outcomes if o.expectation_type == GOVERNANCE],
+                      0.0, 0.0, index if index.is_file() else None, stored.run_id)
 
 
 def dataset_record(warehouse: Warehouse, snapshot_row: dict) -> DatasetRecord:
@@ -88,21 +139,6 @@ def dataset_record(warehouse: Warehouse, snapshot_row: dict) -> DatasetRecord:
 
 def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value  # DuckDB hands JSON columns over as text
-
-
-def record_outcomes(warehouse: Warehouse, snapshot_id: str, outcomes: list[ExpectationOutcome], run_id: str) -> None:
-    """Every outcome into governance.check_results; checks_passed is whether every ERROR-severity check passed
-    (the publish step refuses a snapshot without it)."""
-    with warehouse.transaction() as connection:
-        connection.execute("DELETE FROM governance.check_results WHERE snapshot_id = ? AND run_id = ?",
-                           [snapshot_id, run_id])
-        connection.executemany(
-            "INSERT INTO governance.check_results VALUES (?, ?, ?, ?, ?, ?, now())",
-            [[snapshot_id, o.name, o.severity, o.passed, as_json({**o.observed, "sample_values": o.sample_values}),
-              run_id] for o in outcomes],
-        )
-        connection.execute("UPDATE governance.snapshots SET checks_passed = ? WHERE snapshot_id = ?",
-                           [all(o.passed for o in outcomes if o.severity == "ERROR"), snapshot_id])
 
 
 def results_markdown(expectations: list[ExpectationOutcome], governance: list[ExpectationOutcome]) -> str:

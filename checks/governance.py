@@ -38,6 +38,7 @@ LICENSE_COLUMN = re.compile(r"^licen[cs]es?(?:[ _-]?(?:name|url|id|spdx|type|lin
 SPDX_OPERATORS = re.compile(r"\s+(?:AND|OR|WITH)\s+|[()]")
 MAX_LICENSE_VALUES = 1000  # distinct row license values judged; more than this fails as unjudged
 PII_SAMPLES_PER_COLUMN = 3
+GOVERNANCE = "governance"  # the expectation_type of a governance check's outcome
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _guarded(name: str, settings: CheckSettings, check: Callable) -> Expectation
 def outcome(name: str, settings: CheckSettings, passed: bool, summary: str, details: dict | None = None,
             samples: list | None = None, column: str | None = None) -> ExpectationOutcome:
     return ExpectationOutcome(
-        name=name, expectation_type="governance", column=column, severity=settings.severity, passed=passed,
+        name=name, expectation_type=GOVERNANCE, column=column, severity=settings.severity, passed=passed,
         observed=mask_values(json_safe({"observed_value": summary, **(details or {})})),
         sample_values=mask_values(json_safe((samples or [])[:SAMPLE_SIZE])),
     )

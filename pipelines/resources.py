@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.hub import HubTarget
 from assets.warehouse import Warehouse
+from checks.asset_checks import GreatExpectations
 
 # Documented defaults; EnvVar is read when a run starts, so each run sees the current environment.
 os.environ.setdefault("WAREHOUSE_PATH", "data/warehouse.duckdb")
@@ -14,4 +15,5 @@ os.environ.setdefault("HUB_NAMESPACE", "open-data")
 resources = {
     "warehouse": Warehouse(path=dg.EnvVar("WAREHOUSE_PATH")),
     "hub": HubTarget(namespace=dg.EnvVar("HUB_NAMESPACE")),
+    "great_expectations": GreatExpectations(),
 }

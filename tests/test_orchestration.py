@@ -108,6 +108,43 @@ def test_unchanged_file_is_skipped_end_to_end_without_download_snapshot_or_commi
     assert {path.stat().st_mode & 0o777 for path in parquet.parent.iterdir()} == {0o444}  # immutable files
 
 
+def check_metadata(result, check_name: str) -> dict:
+    evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == check_name)
+    return {"passed": evaluation.passed, **{k: v.value for k, v in evaluation.metadata.items()}}
+
+
+def test_unchanged_snapshot_reuses_its_check_outcomes_until_a_check_input_changes(workspace, instance,
+                                                                                   monkeypatch):
+    first = refresh(instance, "penguins")
+    checked = check_metadata(first, "expectation_suite")
+    assert checked["reused_from_run"] == "" and checked["expectations"] >= 1
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the unchanged snapshot was scanned again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("checks.asset_checks.GreatExpectations.run_suite", no_scan)
+        patched.setattr("checks.asset_checks.run_governance", no_scan)
+        second = refresh(instance, "penguins")
+    for check_name in ("expectation_suite", "expectation_warnings"):
+        reused, original = check_metadata(second, check_name), check_metadata(first, check_name)
+        assert reused["reused_from_run"] == first.run_id
+        assert {k: reused[k] for k in ("passed", "results", "failed_checks", "expectations")} == \
+            {k: original[k] for k in ("passed", "results", "failed_checks", "expectations")}
+    recorded = query(workspace, "SELECT run_id, count(*) FROM governance.check_results GROUP BY run_id")
+    assert dict(recorded)[second.run_id] == dict(recorded)[first.run_id]  # the reusing run has its own record
+
+    suites = workspace / "suites"
+    suites.mkdir()
+    (suites / "penguins.yaml").write_text(yaml.safe_dump({"expectations": [
+        {"type": "expect_column_values_to_be_in_set", "severity": "WARN",
+         "kwargs": {"column": "species", "value_set": ["Adelie", "Gentoo"]}}]}))
+    monkeypatch.setenv("CHECK_SUITES_DIR", str(suites))
+    third = check_metadata(refresh(instance, "penguins"), "expectation_warnings")
+    assert third["reused_from_run"] == "" and not third["passed"]  # a new suite runs: Chinstrap is not in the set
+    assert third["failed_checks"] == "in_set:species"
+
+
 def assert_steward_sees_everything(metadata: dict) -> None:
     """The snapshot's materialisation carries data, license, decision, checks, provenance and the Hub URL."""
     assert metadata["dagster/row_count"] == 344
