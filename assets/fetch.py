@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -87,6 +88,25 @@ class RawStore:
                 raise
         return self._settle(Path(tmp.name), digest.hexdigest(), size)
 
+    def put_file(self, path: Path, max_bytes: int) -> StoredBlob:
+        """A local file, copied by the kernel (copy_file_range: no pass through Python) and hashed from the copy,
+        so the hash is of the bytes stored even if the source changes meanwhile."""
+        if path.stat().st_size > max_bytes:
+            raise SourceRefused(f"the source exceeds the size limit of {max_bytes:,} bytes")
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp:
+            pass
+        try:
+            shutil.copyfile(path, tmp.name)
+            size = os.path.getsize(tmp.name)
+            if size > max_bytes:  # grew while being copied
+                raise SourceRefused(f"the source exceeds the size limit of {max_bytes:,} bytes")
+            sha256 = file_sha256(Path(tmp.name))
+        except BaseException:
+            os.unlink(tmp.name)
+            raise
+        return self._settle(Path(tmp.name), sha256, size)
+
     def _settle(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
         final = self.root / sha256[:2] / sha256
         final.parent.mkdir(exist_ok=True)
@@ -126,19 +146,54 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def upstream_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
+    """Whether the source is what the last fetch found, asked the cheap way the fetch itself asks first (file
+    size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha), downloading nothing."""
+    try:
+        if entry.source.kind == "file":
+            path = Path(entry.source.path)
+            return path.is_file() and _file_unchanged(path, _file_evidence(path), known)
+        if entry.source.kind == "http":
+            url = entry.source.resolved_url()
+            with _get(url, entry.source, _validators(known)) as response:
+                not_modified = response.status_code == 304
+            return not_modified and not _evidence_changed_http(url.rsplit("/", 1)[0], entry.source, known)
+        from huggingface_hub import HfApi
+
+        return HfApi().dataset_info(entry.source.repo_id, revision=entry.source.revision).sha \
+            == known.upstream_revision
+    except Exception:  # noqa: BLE001 - any doubt means "changed": the run then fetches and reports the error
+        return False
+
+
+def _file_evidence(path: Path) -> dict[str, Path]:
+    return {name: path.parent / name for name in EVIDENCE_NAMES
+            if (path.parent / name).is_file() and path.parent / name != path}
+
+
+def _file_mtime(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+
+
+def _file_unchanged(path: Path, evidence_paths: dict[str, Path], known: KnownSource) -> bool:
+    """Same size and mtime: the data is not re-read; the small evidence files are hashed."""
+    return (path.stat().st_size, _file_mtime(path)) == (known.size_bytes, known.last_modified) \
+        and {name: file_sha256(p) for name, p in evidence_paths.items()} == known.evidence_sha256
+
+
 def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     path = Path(entry.source.path)
     if not path.is_file():
         raise FetchError(f"{entry.id}: source file not found: {path}")
-    evidence_paths = {name: path.parent / name for name in EVIDENCE_NAMES
-                      if (path.parent / name).is_file() and path.parent / name != path}
-    stat = path.stat()
-    mtime = datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat()
-    if known and (stat.st_size, mtime) == (known.size_bytes, known.last_modified) \
-            and {name: file_sha256(p) for name, p in evidence_paths.items()} == known.evidence_sha256:
-        return None  # same size and mtime: the data is not re-read; the small evidence files are hashed
-    with path.open("rb") as stream:
-        blob = store.put_chunks(data_chunks(entry.source, iter(lambda: stream.read(CHUNK), b"")))
+    evidence_paths = _file_evidence(path)
+    mtime = _file_mtime(path)
+    if known and _file_unchanged(path, evidence_paths, known):
+        return None
+    if entry.source.compression == "gzip":
+        with path.open("rb") as stream:
+            blob = store.put_chunks(data_chunks(entry.source, iter(lambda: stream.read(CHUNK), b"")))
+    else:
+        blob = store.put_file(path, entry.source.max_bytes)
     evidence = {}
     for name, candidate in evidence_paths.items():
         with candidate.open("rb") as stream:

@@ -218,4 +218,9 @@ def is_lock_conflict(error: Exception) -> bool:
 
 
 def as_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    """Canonical JSON: keys and sets sorted, so equal values give equal text (and fingerprints) in any process."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    return sorted(value, key=str) if isinstance(value, (set, frozenset)) else str(value)

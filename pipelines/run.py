@@ -15,6 +15,7 @@ from pathlib import Path
 from assets.catalog import load_catalog
 from assets.warehouse import Warehouse
 from pipelines.local_services import local_services
+from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs
 from pipelines.summary import dataset_summary, format_table
 
 
@@ -56,9 +57,17 @@ def run_datasets(dataset_ids: list[str], force: bool = False) -> list[dict]:
         outcomes = []
         for dataset_id in dataset_ids:
             result = job.execute_in_process(partition_key=dataset_id, instance=instance, raise_on_error=False,
-                                            run_config=run_config)
+                                            run_config=run_config, tags=run_tags(dataset_id))
             outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result)))
     return outcomes
+
+
+def run_tags(dataset_id: str) -> dict[str, str]:
+    """The inputs the run starts from, so the nightly schedule can tell later whether they changed."""
+    try:
+        return {INPUTS_TAG: refresh_inputs(load_catalog().get(dataset_id))}
+    except ValueError:  # a broken entry, policy or suite: the run itself reports it
+        return {}
 
 
 def run_error(result) -> str | None:

@@ -1,16 +1,36 @@
-"""The nightly refresh of every dataset in the catalog."""
+"""The nightly refresh of every dataset in the catalog that has something new."""
 
 import dagster as dg
 
+from assets.catalog import load_catalog
 from assets.partitions import dataset_partitions
+from assets.warehouse import Warehouse
 from pipelines.jobs import refresh_dataset
+from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs, refresh_reason
 
 
 @dg.schedule(job=refresh_dataset, cron_schedule="0 2 * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.STOPPED)
-def nightly_refresh(context: dg.ScheduleEvaluationContext):
-    """One run per catalog dataset, every night at 02:00 UTC. Each run asks upstream first and skips the download
-    of an unchanged source; the run queue (dagster.yaml) bounds how many run at once."""
+def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):
+    """Every night at 02:00 UTC, one run per catalog dataset whose source, catalog entry, license policy or
+    suite changed since its last successful run, or whose last run did not succeed; the tick's log names each
+    dataset left alone and why. The run queue (dagster.yaml) bounds how many run at once."""
     date = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    catalog = load_catalog()
+    requests, unchanged = [], []
     for dataset_id in dataset_partitions.get_partition_keys(dynamic_partitions_store=context.instance):
-        yield dg.RunRequest(run_key=f"{dataset_id}-{date}", partition_key=dataset_id, tags={"trigger": "nightly"})
+        tags = {"trigger": "nightly"}
+        try:
+            entry = catalog.get(dataset_id)
+            tags[INPUTS_TAG] = refresh_inputs(entry)
+            reason = refresh_reason(context.instance, warehouse, entry, tags[INPUTS_TAG])
+        except ValueError as error:  # a broken entry, policy or suite: the run reports it
+            reason = f"cannot judge: {error}"
+        if reason is None:
+            unchanged.append(dataset_id)
+            continue
+        context.log.info(f"{dataset_id}: refresh ({reason})")
+        requests.append(dg.RunRequest(run_key=f"{dataset_id}-{date}", partition_key=dataset_id, tags=tags))
+    if unchanged:
+        context.log.info(f"unchanged since their last successful run: {', '.join(unchanged)}")
+    return requests or dg.SkipReason(f"all {len(unchanged)} datasets unchanged since their last successful run")

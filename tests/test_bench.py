@@ -11,10 +11,10 @@ import pytest
 from bench.generate import generate_corpus, parse_size
 from bench.measure import StageRun, run_stage
 from bench.run import Results
-from bench.workload import URL_REGEX
+from bench.workload import DATASET_ID, URL_REGEX, write_workspace
 
 JSON_KEYS = {"rows", "input_bytes", "baseline_s", "pipeline_s", "ratio", "checks_s", "gx_pandas_s", "peak_rss_mb",
-             "noop_rerun_s"}
+             "noop_rerun_s", "noop_tick_s", "forced_rerun_s"}
 
 
 def test_sizes_parse_in_decimal_units():
@@ -53,8 +53,24 @@ def test_the_last_json_line_carries_the_headline_figures():
         return StageRun(wall_s, 500.0, wall_s, report)
 
     results = Results(rows=10, input_bytes=1000, generate_s=0.1, baseline=stage(2.0), pipeline=stage(3.0, suite_s=0.4),
-                      pipeline_peak_rss_mb=600.4, gx_pandas=stage(9.0, suite_s=5.0), noop=stage(0.5))
+                      pipeline_peak_rss_mb=600.4, gx_pandas=stage(9.0, suite_s=5.0),
+                      noop=stage(0.5, tick_s=0.0123, runs=0), forced=stage(1.5))
     summary = results.summary()
     assert set(summary) == JSON_KEYS
     assert summary["ratio"] == 1.5 and summary["checks_s"] == 0.4 and summary["gx_pandas_s"] == 5.0
     assert summary["peak_rss_mb"] == 600 and summary["noop_rerun_s"] == 0.5
+    assert summary["noop_tick_s"] == 0.012 and summary["forced_rerun_s"] == 1.5
+
+
+def test_pipeline_stage_runs_once_then_the_nightly_finds_nothing_new(tmp_path):
+    corpus = tmp_path / "source" / "corpus.jsonl"
+    corpus.parent.mkdir()
+    generate_corpus(corpus, 500)
+    env = write_workspace(tmp_path / "workspace", corpus)
+    first = run_stage("bench.pipeline", [DATASET_ID, "nightly"], env)
+    assert first.report["runs"] == 1 and first.report["success"] and first.report["rows"] == 500
+    assert first.report["checks_passed"] is True
+    again = run_stage("bench.pipeline", [DATASET_ID, "nightly"], env)
+    assert again.report["runs"] == 0 and "success" not in again.report
+    forced = run_stage("bench.pipeline", [DATASET_ID, "forced"], env)
+    assert forced.report["runs"] == 1 and forced.report["snapshot_status"].startswith("unchanged since")

@@ -35,14 +35,3 @@ def test_catalog_sensor_adds_and_removes_partitions():
     removed = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
     assert sorted(added[0].partition_keys) == sorted(load_catalog().ids)
     assert removed[0].partition_keys == ["dropped-from-catalog"]
-
-
-def test_nightly_schedule_requests_one_run_per_dataset():
-    from pipelines.schedules import nightly_refresh
-
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("datasets", ["alpha-set", "beta-set"])
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 24, 2))
-        requests = list(nightly_refresh(context))
-    assert sorted(r.partition_key for r in requests) == ["alpha-set", "beta-set"]
-    assert {r.run_key for r in requests} == {"alpha-set-2026-11-24", "beta-set-2026-11-24"}

@@ -19,10 +19,12 @@ import pytest
 import yaml
 from huggingface_hub import HfApi
 
-from assets.fetch import RawStore
-from assets.ingest import raw_source
+from assets.catalog import load_catalog
+from assets.fetch import RawStore, upstream_unchanged
+from assets.ingest import known_source, last_fetch, raw_source
 from assets.provenance import license_decision
 from assets.store import snapshot
+from assets.warehouse import Warehouse
 from pipelines.definitions import defs
 
 BUNDLED = Path(__file__).resolve().parent.parent / "catalog"
@@ -208,9 +210,11 @@ def test_unchanged_http_source_answers_304_and_nothing_is_downloaded(workspace, 
     assert ("/penguins/penguins.csv", 304) in seen
     assert all(status in (304, 404) for _, status in seen), seen  # no body crossed the wire
     assert metadata_of(second, "raw_source")["status"].startswith("unchanged since")
+    assert upstream_probe(workspace) is True
 
     (workspace / "catalog" / "data" / "penguins" / "LICENSE").write_text("Creative Commons CC0 1.0 Universal\n")
     os.utime(workspace / "catalog" / "data" / "penguins" / "LICENSE", (2e9, 2e9))  # after the first fetch
+    assert upstream_probe(workspace) is False
     relicensed = materialize(instance, [raw_source], "penguins")
     assert metadata_of(relicensed, "raw_source")["status"].startswith("downloaded")
 
@@ -227,11 +231,20 @@ def test_unchanged_hub_commit_is_not_downloaded_and_a_new_commit_is(workspace, i
         second = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")
     assert second["upstream_revision"] == first["upstream_revision"]
     assert second["status"].startswith("unchanged since")
+    assert upstream_probe(workspace) is True
 
     (folder / "NOTICE").write_text("Copyright the penguin counters, 2026\n")
     api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, commit_message="v2")
+    assert upstream_probe(workspace) is False
     third = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")
     assert third["upstream_revision"] != first["upstream_revision"] and third["status"].startswith("downloaded")
+
+
+def upstream_probe(workspace: Path) -> bool:
+    """What the nightly schedule asks upstream, against the last recorded fetch."""
+    entry = load_catalog().get("penguins")
+    fetched = last_fetch(Warehouse(path=str(workspace / "warehouse.duckdb")), entry)
+    return upstream_unchanged(entry, known_source(fetched))
 
 
 def steward(**config) -> dict:
@@ -295,14 +308,51 @@ def test_catalog_sensor_follows_catalog_changes(workspace):
         assert instance.get_dynamic_partitions("datasets") == ["penguins-v2"]
 
 
-def test_nightly_schedule_requests_one_tagged_run_per_partition():
+def nightly_tick(instance, workspace: Path) -> dg.ScheduleExecutionData:
     from pipelines.schedules import nightly_refresh
 
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 24, 2))
-        assert list(nightly_refresh(context)) == []
-        instance.add_dynamic_partitions("datasets", ["alpha-set", "beta-set"])
-        requests = list(nightly_refresh(context))
-    assert [(r.partition_key, r.run_key, r.tags["trigger"]) for r in requests] == [
-        ("alpha-set", "alpha-set-2026-11-24", "nightly"), ("beta-set", "beta-set-2026-11-24", "nightly")]
-    assert nightly_refresh.cron_schedule == "0 2 * * *" and nightly_refresh.execution_timezone == "UTC"
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 24, 2),
+                                        resources={"warehouse": Warehouse(path=str(workspace / "warehouse.duckdb"))},
+                                        repository_def=defs.get_repository_def())
+    return nightly_refresh.evaluate_tick(context)
+
+
+def run_requested(instance, tick: dg.ScheduleExecutionData) -> None:
+    """What the daemon does with a tick's run requests."""
+    for request in tick.run_requests:
+        result = defs.resolve_job_def("refresh_dataset").execute_in_process(
+            partition_key=request.partition_key, instance=instance, tags=request.tags, raise_on_error=False)
+        assert result.success
+
+
+def test_nightly_schedule_runs_only_datasets_with_something_new(workspace):
+    with dg.instance_for_test() as instance:  # a schedule context needs an instance it can refer to
+        instance.add_dynamic_partitions("datasets", ["penguins"])
+        nightly_runs_what_changed(instance, workspace)
+    assert nightly_refresh_spec_ok()
+
+
+def nightly_runs_what_changed(instance, workspace: Path) -> None:
+    first = nightly_tick(instance, workspace)
+    assert [(r.partition_key, r.run_key, r.tags["trigger"]) for r in first.run_requests] == [
+        ("penguins", "penguins-2026-11-24", "nightly")]
+    run_requested(instance, first)
+
+    unchanged = nightly_tick(instance, workspace)
+    assert unchanged.run_requests == [] and "unchanged" in unchanged.skip_message
+
+    source = workspace / "catalog" / "data" / "penguins" / "penguins.csv"
+    source.write_text(source.read_text() + source.read_text().splitlines()[1] + "\n")
+    changed = nightly_tick(instance, workspace)
+    assert [r.partition_key for r in changed.run_requests] == ["penguins"]
+    run_requested(instance, changed)
+    assert nightly_tick(instance, workspace).run_requests == []
+
+    write_catalog(workspace, [{**PENGUINS, "title": "Palmer penguins"}])  # the card would change
+    assert [r.partition_key for r in nightly_tick(instance, workspace).run_requests] == ["penguins"]
+
+
+def nightly_refresh_spec_ok() -> bool:
+    from pipelines.schedules import nightly_refresh
+
+    return nightly_refresh.cron_schedule == "0 2 * * *" and nightly_refresh.execution_timezone == "UTC"

@@ -1,0 +1,48 @@
+"""Whether a dataset needs its nightly run: only when something a run depends on changed since its last
+successful run, or that run did not succeed. Asking costs a file stat, one conditional HTTP request or one Hub
+API call per dataset, against the minutes a run costs, so the nightly on an unchanged catalog does no work."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import dagster as dg
+
+from assets.catalog import CatalogEntry
+from assets.fetch import upstream_unchanged
+from assets.ingest import known_source, last_fetch
+from assets.warehouse import Warehouse, as_json
+from checks.suite import load_suite
+from licenses.policy import load_policy
+
+INPUTS_TAG = "refresh/inputs"  # a run's fingerprint of the catalog entry, license policy and suite it ran with
+JOB_NAME = "refresh_dataset"
+
+
+def refresh_inputs(entry: CatalogEntry) -> str:
+    """sha256 of the catalog entry, its license policy and its expectation suite as they are now."""
+    inputs = {
+        "entry": dataclasses.asdict(entry),
+        "policy": dataclasses.asdict(load_policy(entry.policy)),
+        "suite": dataclasses.asdict(load_suite(entry.id, list(entry.key_columns))),
+    }
+    return hashlib.sha256(as_json(inputs).encode()).hexdigest()
+
+
+def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: CatalogEntry,
+                   inputs: str) -> str | None:
+    """Why the dataset needs a run now, or None when its last successful run still stands."""
+    runs = instance.get_runs(dg.RunsFilter(job_name=JOB_NAME, tags={"dagster/partition": entry.id}), limit=1)
+    if not runs:
+        return "never refreshed"
+    if runs[0].status != dg.DagsterRunStatus.SUCCESS:
+        return f"last run {runs[0].status.value.lower()}"
+    if runs[0].tags.get(INPUTS_TAG) != inputs:
+        return "catalog entry, license policy or suite changed since the last run"
+    fetched = last_fetch(warehouse, entry)
+    if fetched is None:
+        return "no stored fetch of this source"
+    if not upstream_unchanged(entry, known_source(fetched)):
+        return "upstream changed (or could not be asked)"
+    return None
