@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -89,29 +90,37 @@ class RawStore:
         return self._settle(Path(tmp.name), digest.hexdigest(), size)
 
     def put_file(self, path: Path, max_bytes: int) -> StoredBlob:
-        """A local file, copied by the kernel (copy_file_range: no pass through Python) and hashed from the copy,
-        so the hash is of the bytes stored even if the source changes meanwhile."""
-        if path.stat().st_size > max_bytes:
+        """A local file, copied by the kernel (copy_file_range: no pass through Python) while a thread hashes
+        it (hashlib releases the GIL): one pass's time for both. A file that changed meanwhile is refused,
+        so the hash is always of the bytes stored."""
+        before = _identity(path)
+        if before[0] > max_bytes:
             raise SourceRefused(f"the source exceeds the size limit of {max_bytes:,} bytes")
         self.root.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp:
             pass
         try:
-            shutil.copyfile(path, tmp.name)
-            size = os.path.getsize(tmp.name)
-            if size > max_bytes:  # grew while being copied
-                raise SourceRefused(f"the source exceeds the size limit of {max_bytes:,} bytes")
-            sha256 = file_sha256(Path(tmp.name))
+            with ThreadPoolExecutor(max_workers=1) as hasher:
+                sha256 = hasher.submit(file_sha256, path)
+                shutil.copyfile(path, tmp.name)
+            if _identity(path) != before or os.path.getsize(tmp.name) != before[0]:
+                raise SourceRefused(f"{path} changed while it was being read; fetch it again")
+            return self._settle(Path(tmp.name), sha256.result(), before[0])
         except BaseException:
             os.unlink(tmp.name)
             raise
-        return self._settle(Path(tmp.name), sha256, size)
 
     def _settle(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
         final = self.root / sha256[:2] / sha256
         final.parent.mkdir(exist_ok=True)
         os.replace(tmp, final)
         return StoredBlob(sha256=sha256, size_bytes=size, path=str(final))
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Size, mtime and inode: what changes when a file is written or replaced."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None) -> FetchedSource | None:

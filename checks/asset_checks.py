@@ -2,11 +2,13 @@
 the snapshot's Parquet file, reported as two Dagster asset checks split by severity."""
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from assets.catalog import load_catalog
 from assets.provenance import latest_source
@@ -14,7 +16,7 @@ from assets.store import snapshot, snapshot_id_for
 from assets.warehouse import Warehouse
 from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance
 from checks.gx_duckdb import ExpectationOutcome, SuiteRun
-from checks.gx_setup import prepare_gx_in_background
+from checks.gx_worker import SuiteWorker
 from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
 from checks.suite import Suite, load_suite
 
@@ -33,16 +35,28 @@ MAX_CELL = 120  # characters of one value in the results table
 
 
 class GreatExpectations(dg.ConfigurableResource):
-    """Great Expectations for the snapshot checks, imported in the background from the start of each run."""
+    """Great Expectations for the snapshot checks. In a process that has not imported GX yet (a run's own
+    process), a worker process starts importing it as the run begins (checks/gx_worker.py), so the import
+    overlaps ingest and conversion; a process that has (a long-lived one, the tests) runs the suite itself."""
 
-    preload: bool = True
+    _worker: SuiteWorker | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if self.preload:
-            prepare_gx_in_background()
+        if "great_expectations" not in sys.modules:
+            self._worker = SuiteWorker()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._worker is not None:
+            self._worker.stop()
 
     def run_suite(self, parquet_path: Path, suite: Suite, data_docs_dir: Path) -> SuiteRun:
-        from checks.gx_duckdb import run_suite  # imports GX, unless the background import already has
+        worker, self._worker = self._worker, None  # a worker answers once
+        if worker is not None:
+            try:
+                return worker.run_suite(parquet_path, suite, data_docs_dir)
+            finally:
+                worker.stop()
+        from checks.gx_duckdb import run_suite  # imports GX: seconds, once per process
 
         return run_suite(parquet_path, suite, data_docs_dir=data_docs_dir)
 

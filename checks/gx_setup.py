@@ -1,47 +1,24 @@
 """Great Expectations set-up: the import (seconds), and what GX lacks for DuckDB, defined once per process.
 
-The import is the largest fixed cost of a check run, so a run starts it in the background as it begins
-(checks.asset_checks.GreatExpectations), where it overlaps fetching and converting the source, which spend
-their time in DuckDB and hashlib with the GIL released; the checks then find GX ready.
-"""
+The import is the largest fixed cost of a check run: checks/gx_worker.py does it in a process of its own
+while the run fetches and converts the source."""
 
 from __future__ import annotations
 
+import functools
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-_prepared = False
-_prepare_lock = threading.Lock()
-
-
+@functools.cache
 def prepare_gx() -> None:
-    """Import GX and define the DuckDB datasource and regex expectations; a no-op once done in this process.
-    Thread-safe: a caller arriving while the background import runs waits for it."""
-    global _prepared
-    with _prepare_lock:
-        if _prepared:
-            return
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # read when GX is imported
-        import great_expectations  # noqa: F401
+    """Import GX and define the DuckDB datasource and regex expectations, once per process."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # read when GX is imported
+    import great_expectations  # noqa: F401
 
-        _define_duckdb_snapshot_datasource()
-        _define_duckdb_regex_expectations()
-        _prepared = True
-
-
-def prepare_gx_in_background() -> None:
-    """Start prepare_gx on a daemon thread. If it fails there, the next prepare_gx call retries and raises."""
-    threading.Thread(target=_prepare_quietly, name="prepare-great-expectations", daemon=True).start()
-
-
-def _prepare_quietly() -> None:
-    try:
-        prepare_gx()
-    except Exception:  # noqa: BLE001 - the checks' own call reports it, in the run's context
-        pass
+    _define_duckdb_snapshot_datasource()
+    _define_duckdb_regex_expectations()
 
 
 def static_pool() -> type:

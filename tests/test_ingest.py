@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import uuid
 from pathlib import Path
 
@@ -35,6 +36,21 @@ def test_local_file_is_stored_by_sha256_with_its_license_file(data_dir, tmp_path
     assert Path(fetched.blob.path).name == fetched.blob.sha256
     assert set(fetched.evidence) == {"LICENSE"}
     assert fetched.last_modified
+
+
+def test_a_file_written_while_it_is_stored_is_refused_and_nothing_is_kept(data_dir, tmp_path, monkeypatch):
+    source = data_dir / "rows.csv"
+    real_copy = shutil.copyfile
+
+    def copy_then_append(src, dst):
+        real_copy(src, dst)
+        with open(src, "a") as stream:  # another process appends meanwhile
+            stream.write("3,c\n")
+
+    monkeypatch.setattr("assets.fetch.shutil.copyfile", copy_then_append)
+    with pytest.raises(FetchError, match="changed while it was being read"):
+        fetch(entry(Source(kind="file", path=str(source))), RawStore(tmp_path / "raw"))
+    assert not [p for p in (tmp_path / "raw").rglob("*") if p.is_file()]
 
 
 def test_http_source_records_etag_and_evidence(data_dir, tmp_path):
