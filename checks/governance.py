@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from checks.duckdb_config import bounded_config
 from checks.governance_config import (
     CheckSettings,
     DuplicateSettings,
@@ -68,7 +69,7 @@ class SnapshotTable:
 @contextmanager
 def open_snapshot(parquet_path: Path) -> Iterator[SnapshotTable]:
     path_literal = _literal(str(Path(parquet_path).resolve()))
-    with duckdb.connect() as connection:
+    with bounded_config() as config, duckdb.connect(config=config) as connection:
         connection.execute("SET enable_progress_bar = false")  # it would draw over the run's log
         connection.execute(f"CREATE VIEW snapshot AS SELECT * FROM read_parquet({path_literal})")
         described = connection.execute("DESCRIBE snapshot").fetchall()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checks.duckdb_config import bounded_config
 from checks.gx_setup import prepare_gx, static_pool
 from checks.pii import mask_values
 from checks.suite import ExpectationSpec, Suite, SuiteError
@@ -74,18 +75,20 @@ def run_suite(parquet_path: Path, suite: Suite, data_docs_dir: Path | None = Non
     started = time.perf_counter()
     data_docs_dir = Path(data_docs_dir).resolve() if data_docs_dir else None
     context = new_context(data_docs_dir)
-    datasource = context.data_sources.add_duckdb_snapshot(
-        "duckdb", connection_string="duckdb:///:memory:", kwargs={"poolclass": static_pool()},
-    )
-    engine = datasource.get_execution_engine()
-    try:
-        create_snapshot_view(engine, Path(parquet_path).resolve())
-        asset = datasource.add_table_asset(SNAPSHOT_VIEW, table_name=SNAPSHOT_VIEW)
-        batch_definition = asset.add_batch_definition_whole_table("whole snapshot")
-        expectations = [duckdb_expectation(spec, suite) for spec in suite.expectations]
-        return validate(context, batch_definition, suite, expectations, data_docs_dir, started)
-    finally:
-        engine.release()
+    with bounded_config() as duckdb_config:
+        datasource = context.data_sources.add_duckdb_snapshot(
+            "duckdb", connection_string="duckdb:///:memory:",
+            kwargs={"poolclass": static_pool(), "connect_args": {"config": duckdb_config}},
+        )
+        engine = datasource.get_execution_engine()
+        try:
+            create_snapshot_view(engine, Path(parquet_path).resolve())
+            asset = datasource.add_table_asset(SNAPSHOT_VIEW, table_name=SNAPSHOT_VIEW)
+            batch_definition = asset.add_batch_definition_whole_table("whole snapshot")
+            expectations = [duckdb_expectation(spec, suite) for spec in suite.expectations]
+            return validate(context, batch_definition, suite, expectations, data_docs_dir, started)
+        finally:
+            engine.release()
 
 
 def new_context(data_docs_dir: Path | None) -> AbstractDataContext:

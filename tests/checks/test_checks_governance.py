@@ -54,6 +54,14 @@ def dumped(outcome) -> str:
 # --- license_consistency ------------------------------------------------------------------------------------
 
 
+def test_the_checks_connection_has_bounded_memory_and_a_scratch_folder_removed_after(tmp_path):
+    with open_snapshot(parquet(tmp_path, {"id": [1, 2]})) as table:
+        limit, scratch = table.connection.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+        assert limit == "488.2 MiB" and Path(scratch).is_dir()  # 512 MB, as DuckDB shows it
+    assert not Path(scratch).exists()
+
+
 def test_license_consistency_passes_without_a_row_license_column(tmp_path):
     with open_snapshot(parquet(tmp_path, {"id": [1, 2]})) as table:
         outcome = license_consistency(table, classify("CC0-1.0"), ERROR)
