@@ -90,8 +90,8 @@ class RawStore:
         return self._settle(Path(tmp.name), digest.hexdigest(), size)
 
     def put_file(self, path: Path, max_bytes: int) -> StoredBlob:
-        """A local file, copied by the kernel (copy_file_range: no pass through Python) while a thread hashes
-        it (hashlib releases the GIL): one pass's time for both. A file that changed meanwhile is refused,
+        """A local file, copied in the kernel (shutil.copyfile uses sendfile: no pass through Python) while a
+        thread hashes it (hashlib releases the GIL): one pass's time for both. A file that changed meanwhile is refused,
         so the hash is always of the bytes stored."""
         before = _identity(path)
         if before[0] > max_bytes:

@@ -1,4 +1,4 @@
-"""Stages (b) and (d): the project's real governed path, the `refresh_dataset` Dagster job, without publish.
+"""Stages (b), (d) and (e): the project's real governed path, the `refresh_dataset` Dagster job, without publish.
 
     python -m bench.pipeline <dataset id> nightly|forced
 

@@ -15,9 +15,9 @@ from assets.ingest import known_source, last_fetch
 from assets.warehouse import Warehouse, as_json
 from checks.suite import load_suite
 from licenses.policy import load_policy
+from pipelines.jobs import refresh_dataset
 
 INPUTS_TAG = "refresh/inputs"  # a run's fingerprint of the catalog entry, license policy and suite it ran with
-JOB_NAME = "refresh_dataset"
 
 
 def refresh_inputs(entry: CatalogEntry) -> str:
@@ -33,7 +33,8 @@ def refresh_inputs(entry: CatalogEntry) -> str:
 def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: CatalogEntry,
                    inputs: str) -> str | None:
     """Why the dataset needs a run now, or None when its last successful run still stands."""
-    runs = instance.get_runs(dg.RunsFilter(job_name=JOB_NAME, tags={"dagster/partition": entry.id}), limit=1)
+    last_runs = dg.RunsFilter(job_name=refresh_dataset.name, tags={"dagster/partition": entry.id})
+    runs = instance.get_runs(last_runs, limit=1)
     if not runs:
         return "never refreshed"
     if runs[0].status != dg.DagsterRunStatus.SUCCESS:
