@@ -71,9 +71,11 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
 
 
 def latest_source(warehouse: Warehouse, dataset_id: str, run_id: str) -> dict:
-    """This run's fetch when there is one, else the latest: a steward may re-decide without re-fetching."""
+    """This run's fetch when there is one, else the latest: a steward may re-decide without re-fetching. Latest
+    by when a run last looked (checked_at): an unchanged-upstream row keeps its fetch's retrieved_at."""
     source = warehouse.fetch_one(
-        "SELECT * FROM governance.sources WHERE dataset_id = ? ORDER BY run_id = ? DESC, retrieved_at DESC LIMIT 1",
+        "SELECT * FROM governance.sources WHERE dataset_id = ?"
+        " ORDER BY run_id = ? DESC, coalesce(checked_at, retrieved_at) DESC LIMIT 1",
         [dataset_id, run_id],
     )
     if source is None:

@@ -247,6 +247,22 @@ def upstream_probe(workspace: Path) -> bool:
     return upstream_unchanged(entry, known_source(fetched))
 
 
+def test_a_decision_alone_reads_the_source_the_last_run_found_even_when_upstream_went_back(workspace, instance):
+    folder = workspace / "catalog" / "data" / "penguins"
+    shutil.copy(folder / "penguins.csv", folder / "other.csv")
+    (folder / "other.csv").write_text((folder / "other.csv").read_text() + "Adelie,Dream,40,18,190,4000,male,2009\n")
+    first = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")["sha256"]
+    write_catalog(workspace, [{**PENGUINS, "source": {"kind": "file", "path": "data/penguins/other.csv"}}])
+    materialize(instance, [raw_source], "penguins")
+    write_catalog(workspace, [PENGUINS])
+    back = metadata_of(materialize(instance, [raw_source], "penguins"), "raw_source")
+    assert back["status"].startswith("unchanged since") and back["sha256"] == first
+
+    materialize(instance, [license_decision], "penguins")  # a steward re-deciding, without raw_source
+    record = json.loads(query(workspace, "SELECT decision_record FROM governance.datasets")[0][0])
+    assert record["source_sha256"] == first
+
+
 def steward(**config) -> dict:
     return {"ops": {"license_decision": {"config": config}}}
 
