@@ -47,18 +47,24 @@ def capped(chunks: Iterable[bytes], max_bytes: int, what: str) -> Iterator[bytes
 
 
 def gunzipped(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
-    """Stream-decompress gzip with a ceiling on the output, so a decompression bomb stops early."""
+    """Stream-decompress gzip with a ceiling on the output, so a decompression bomb stops early. Every member of
+    a multi-member file (pigz, bgzip, `cat a.gz b.gz`) is read, not only the first."""
     inflater = zlib.decompressobj(wbits=47)  # 47: gzip or zlib header, detected
     produced = 0
     try:
         for chunk in chunks:
             while chunk:
+                if inflater.eof:  # the next member starts here, after any zero padding
+                    chunk = chunk.lstrip(b"\0")
+                    if not chunk:
+                        break
+                    inflater = zlib.decompressobj(wbits=47)
                 out = inflater.decompress(chunk, 1 << 20)
                 produced += len(out)
                 if produced > max_bytes:
                     raise SourceRefused(f"decompressed data exceeds the size limit of {max_bytes:,} bytes")
                 yield out
-                chunk = inflater.unconsumed_tail
+                chunk = inflater.unconsumed_tail or inflater.unused_data
         tail = inflater.flush()
         if not inflater.eof:
             raise SourceRefused("the gzip stream is truncated")

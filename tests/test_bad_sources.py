@@ -114,9 +114,17 @@ def test_gzip_source_is_stored_decompressed(tmp_path):
     assert Path(fetched.blob.path).read_bytes() == b"id,name\n1,a\n"
 
 
+def test_every_member_of_a_multi_member_gzip_is_stored(tmp_path):
+    members = gzip.compress(b"id,name\n1,a\n") + gzip.compress(b"2,b\n") + b"\0" * 512  # cat a.gz b.gz, padded
+    (tmp_path / "rows.csv.gz").write_bytes(members)
+    fetched = fetch(local(tmp_path / "rows.csv.gz", compression="gzip"), RawStore(tmp_path / "raw"))
+    assert Path(fetched.blob.path).read_bytes() == b"id,name\n1,a\n2,b\n"
+
+
 @pytest.mark.parametrize("content, message", [
     (b"\x1f\x8b\x08\x00garbage-not-deflate", "does not decompress"),
     (gzip.compress(b"id\n" + b"1\n" * 100_000)[:-12], "truncated"),
+    (gzip.compress(b"id\n1\n") + gzip.compress(b"2\n" * 100_000)[:-12], "truncated"),  # in the second member
     (gzip.compress(b"\0" * 20_000_000), "decompressed data exceeds the size limit"),
 ])
 def test_bad_gzip_is_refused(tmp_path, content, message):
