@@ -126,10 +126,7 @@ def combine(infos: list[LicenseInfo], operator: str = "AND") -> LicenseInfo:
     choice upstream actually relied on, so the governance gate assumes the worse one.
     The SPDX expression survives only if every part has an SPDX id.
     """
-    distinct: list[LicenseInfo] = []
-    for info in infos:
-        if all(info != other for other in distinct):
-            distinct.append(info)
+    distinct = list(dict.fromkeys(infos))  # LicenseInfo is frozen, so hashable
     if len(distinct) == 1:
         return distinct[0]
     if not distinct:

@@ -53,6 +53,10 @@ class Rule:
     reason: str
 
 
+RELICENSED_SHARE_ALIKE = Rule(
+    "blocked", "share-alike license {license}: this catalog relicenses snapshots, which the license forbids")
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
@@ -196,11 +200,20 @@ def _judged_traits(
     """(trait, license) pairs to judge: the reconciled license, and every voting signal on conflict."""
     infos = [license] + ([s.info for s in signals if s.info.informative] if conflicts else [])
     pairs: list[tuple[str, LicenseInfo]] = []
+    seen: set[tuple[str, str]] = set()
     for info in infos:
         for trait in license_traits(info):
-            if all(trait != t or info.label != i.label for t, i in pairs):
+            if (trait, info.label) not in seen:
+                seen.add((trait, info.label))
                 pairs.append((trait, info))
     return pairs
+
+
+def _rule_for(trait: str, policy: Policy) -> Rule:
+    """The policy's rule for a trait; share-alike is blocked outright where the catalog relicenses snapshots."""
+    if trait == "share-alike" and not policy.snapshot_keeps_upstream_license:
+        return RELICENSED_SHARE_ALIKE
+    return policy.traits[trait]
 
 
 def _format(rule: Rule, info: LicenseInfo, conflicts: list[str]) -> str:
@@ -213,25 +226,12 @@ def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | Non
     notices = list(dict.fromkeys(notices))
     if not signals:
         license = unknown("no license evidence found")
-        result = LicenseDecision("quarantine", [policy.no_evidence.reason], license, [], policy.name, True, None)
+        result = LicenseDecision(policy.no_evidence.decision, [_format(policy.no_evidence, license, [])], license, [],
+                                 policy.name, True, None)
         return _apply_sign_off(result, policy, sign_off)
     reconciled = reconcile(signals)
     license, conflicts = reconciled.license, reconciled.conflicts
-    judged = [(trait, info, policy.traits[trait]) for trait, info in _judged_traits(license, signals, conflicts)]
-    if not policy.snapshot_keeps_upstream_license:
-        judged = [
-            (
-                t,
-                i,
-                Rule(
-                    "blocked",
-                    "share-alike license {license}: this catalog relicenses snapshots, which the license forbids",
-                ),
-            )
-            if t == "share-alike"
-            else (t, i, r)
-            for t, i, r in judged
-        ]
+    judged = [(trait, info, _rule_for(trait, policy)) for trait, info in _judged_traits(license, signals, conflicts)]
     decision = _strictest([rule.decision for _, _, rule in judged])
     reasons = [_format(rule, info, conflicts) for _, info, rule in judged if rule.decision == decision]
     if conflicts:

@@ -40,7 +40,7 @@ def _gnu(match: re.Match[str]) -> KnownLicense | None:
     family = {"gpl": "GPL", "lgpl": "LGPL", "agpl": "AGPL", "fdl": "GFDL"}[match.group(1).lower()]
     if match.group(2):
         return _by_id(f"{family}-{match.group(2)}")
-    return _by_id(f"x-{family.lower()}") if family != "AGPL" else _by_id("x-agpl")
+    return _by_id(f"x-{family.lower()}")
 
 
 def _llama(match: re.Match[str]) -> KnownLicense | None:

@@ -1,5 +1,7 @@
 """Policy decisions for every outcome, and steward sign-off."""
 
+import dataclasses
+
 import pytest
 import yaml
 
@@ -12,7 +14,7 @@ from licenses import (
     load_policy,
     signal,
 )
-from licenses.policy import POLICY_DIR
+from licenses.policy import POLICY_DIR, Rule
 
 STEWARD = SignOff(who="ana.steward", when="2025-03-01", why="upstream confirmed CC BY 4.0 by e-mail")
 
@@ -71,6 +73,13 @@ def test_no_evidence_is_quarantined(default):
     result = decide([], default)
     assert result.decision == "quarantine"
     assert result.reasons == ["no license evidence found: a steward must identify the license before publishing"]
+
+
+def test_a_policy_may_block_rather_than_quarantine_without_evidence(default):
+    strict = dataclasses.replace(default, no_evidence=Rule("blocked", "{license}: nothing to go on"))
+    result = decide([], strict)
+    assert result.decision == "blocked"
+    assert result.reasons == ["unknown license: nothing to go on"]
 
 
 def test_obligations_in_plain_words(default):
