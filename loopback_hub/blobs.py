@@ -64,8 +64,8 @@ class BlobStore:
         self._publish(temp_path, digest.hexdigest())
         return digest.hexdigest()
 
-    def _new_incoming_file(self) -> _IncomingFile:
-        return _IncomingFile(self._incoming)
+    def _new_incoming_file(self) -> IncomingFile:
+        return IncomingFile(self._incoming)
 
     def _publish(self, temp_path: Path, sha256: str) -> None:
         target = self.path(sha256)
@@ -73,7 +73,7 @@ class BlobStore:
         os.replace(temp_path, target)
 
 
-class _IncomingFile:
+class IncomingFile:
     """A temporary file next to the blobs, so that publishing it is an atomic rename."""
 
     def __init__(self, directory: Path) -> None:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .blobs import BlobStore
+from .blobs import BlobStore, IncomingFile
 from .context import REPO_PATH, HubContext, Route
 from .errors import HubError, bad_request
 from .transport import Request, Response, json_response
@@ -69,8 +69,8 @@ class XetCas:
         path = self._xorbs / xorb_hash
         if path.is_file():
             return False
-        temp_path = path.with_name(path.name + ".tmp")
-        temp_path.write_bytes(body)
+        with IncomingFile(self._xorbs) as (handle, temp_path):  # a unique name: uploads may race
+            handle.write(body)
         temp_path.replace(path)
         return True
 
