@@ -20,9 +20,12 @@ from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, check_url, gunzipped
 
+LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
+# A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
+# code, say): it feeds the attribution text, not the license decision.
+NOTICE_FILES = ("NOTICE", "NOTICE.md", "NOTICE.txt")
 # Files beside the data that carry license and copyright evidence.
-EVIDENCE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING", "NOTICE", "NOTICE.md", "NOTICE.txt",
-                  "README.md", "datapackage.json")
+EVIDENCE_NAMES = (*LICENSE_FILES, *NOTICE_FILES, "README.md", "datapackage.json")
 CHUNK = 1 << 20
 HTTP_TIMEOUT_S = 30
 MAX_REDIRECTS = 5
@@ -126,20 +129,21 @@ def _identity(path: Path) -> tuple[int, int, int]:
 def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None) -> FetchedSource | None:
     """Fetch the source into the store. With `known` (the last fetch), first ask upstream cheaply whether
     anything changed (file size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha) and return
-    None, having downloaded nothing, when nothing did."""
+    None, having downloaded nothing, when nothing did. Either way the bytes must match the catalog's pin:
+    the catalog may pin a new checksum while upstream stays the same."""
     fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
     try:
         fetched = fetchers[entry.source.kind](entry, store, known)
     except SourceRefused as refusal:
         raise FetchError(f"{entry.id}: {refusal}") from None
+    expected = entry.source.sha256
+    got = fetched.blob.sha256 if fetched else known.raw_sha256
+    if expected and expected.lower() != got:
+        found = "got" if fetched else "the unchanged upstream has"
+        raise FetchError(f"{entry.id}: checksum mismatch for {entry.source.describe()}: catalog pins sha256 "
+                         f"{expected}, {found} {got}")
     if fetched is None:
         return None
-    expected = entry.source.sha256
-    if expected and expected.lower() != fetched.blob.sha256:
-        raise FetchError(
-            f"{entry.id}: checksum mismatch for {fetched.uri}: catalog pins sha256 {expected}, "
-            f"got {fetched.blob.sha256}"
-        )
     if fetched.blob.size_bytes == 0:
         raise FetchError(f"{entry.id}: source {fetched.uri} is empty (0 bytes)")
     return fetched

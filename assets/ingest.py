@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
-from assets.fetch import FetchedSource, FetchError, KnownSource, RawStore, fetch
+from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse, as_json
 
@@ -41,7 +41,6 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
     checked_at = datetime.now(timezone.utc)
     if fetched is None:
-        _check_pin(entry, previous["raw_sha256"])
         row = {**previous, "run_id": context.run_id, "checked_at": checked_at, "unchanged": True}
         status = f"unchanged since {previous['retrieved_at']:%Y-%m-%d %H:%M:%S %Z}: nothing downloaded"
     else:
@@ -94,13 +93,6 @@ def record_source(warehouse: Warehouse, row: dict) -> None:
             f" VALUES ({', '.join('?' * len(SOURCE_COLUMNS))})",
             [row[column] for column in SOURCE_COLUMNS],
         )
-
-
-def _check_pin(entry: CatalogEntry, sha256: str) -> None:
-    """The catalog may pin a new checksum while upstream stays the same: the last bytes must still match it."""
-    if entry.source.sha256 and entry.source.sha256.lower() != sha256:
-        raise FetchError(f"{entry.id}: checksum mismatch for {entry.source.describe()}: catalog pins sha256 "
-                         f"{entry.source.sha256}, the unchanged upstream has {sha256}")
 
 
 def source_metadata(row: dict, status: str) -> dict:

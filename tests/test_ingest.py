@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from huggingface_hub import HfApi
 
 from assets.catalog import CatalogEntry, Source
-from assets.fetch import FetchError, RawStore, fetch, redact_url
+from assets.fetch import FetchError, KnownSource, RawStore, fetch, redact_url
 from pipelines.local_services import file_server
 
 
@@ -79,6 +81,18 @@ def test_checksum_mismatch_is_refused(data_dir, tmp_path):
     pinned = Source(kind="file", path=str(data_dir / "rows.csv"), sha256="0" * 64)
     with pytest.raises(FetchError, match="sample-set: checksum mismatch"):
         fetch(entry(pinned), RawStore(tmp_path / "raw"))
+
+
+def test_a_new_pin_is_checked_against_an_unchanged_upstream_without_downloading(data_dir, tmp_path):
+    source = Source(kind="file", path=str(data_dir / "rows.csv"))
+    first = fetch(entry(source), RawStore(tmp_path / "raw"))
+    known = KnownSource(retrieved_at=datetime.now(timezone.utc), size_bytes=first.blob.size_bytes,
+                        raw_sha256=first.blob.sha256, last_modified=first.last_modified,
+                        evidence_sha256={name: blob.sha256 for name, blob in first.evidence.items()})
+    assert fetch(entry(dataclasses.replace(source, sha256=first.blob.sha256)), RawStore(tmp_path / "raw"),
+                 known) is None
+    with pytest.raises(FetchError, match="the unchanged upstream has " + first.blob.sha256):
+        fetch(entry(dataclasses.replace(source, sha256="0" * 64)), RawStore(tmp_path / "raw"), known)
 
 
 def test_empty_file_is_refused(tmp_path):
