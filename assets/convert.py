@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from assets.sql import sql_string
+
 READERS = {
     # RFC 4180 quoting, strictly: an unclosed quote or ragged rows must not be read as one text column.
     "csv": "read_csv(?, header = true, auto_detect = true, quote = '\"', strict_mode = true)",
@@ -47,11 +49,11 @@ def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str,
     reader, params = READERS[fmt], [str(raw_path)]
     if fmt == "csv" and null_values:
         reader, params = reader.replace(")", ", nullstr = ?)"), [str(raw_path), ["", *null_values]]
-    copy = f"COPY (SELECT * FROM {reader}) TO {_sql_string(out_path)} ({PARQUET_OPTIONS})"
+    copy = f"COPY (SELECT * FROM {reader}) TO {sql_string(out_path)} ({PARQUET_OPTIONS})"
     try:
         _copy_bounded(copy, params, spill_dir=out_path.parent)
         with duckdb.connect() as connection:  # the footer only: no data page is read again
-            columns = connection.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_string(out_path)})").fetchall()
+            columns = connection.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_string(out_path)})").fetchall()
             row_count = connection.execute("SELECT num_rows FROM parquet_file_metadata(?)",
                                            [str(out_path)]).fetchone()[0]
     except duckdb.Error as error:
@@ -97,7 +99,3 @@ def _copy(copy: str, params: list, scratch: str, memory_limit: str | None) -> No
 def file_sha256(path: Path) -> str:
     with path.open("rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
-
-
-def _sql_string(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

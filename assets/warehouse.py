@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -220,6 +221,11 @@ def is_lock_conflict(error: Exception) -> bool:
 def as_json(value: object) -> str:
     """Canonical JSON: keys and sets sorted, so equal values give equal text (and fingerprints) in any process."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def fingerprint(value: object) -> str:
+    """sha256 of a value's canonical JSON: equal inputs, equal fingerprint."""
+    return hashlib.sha256(as_json(value).encode()).hexdigest()
 
 
 def _json_default(value: object) -> object:

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-MEMORY_LIMIT = "512MB"
+from assets.convert import MEMORY_LIMIT  # the same bound as the conversion
 
 
 @contextmanager

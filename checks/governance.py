@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.sql import sql_identifier, sql_string
 from checks.duckdb_config import bounded_config
 from checks.governance_config import (
     CheckSettings,
@@ -68,7 +69,7 @@ class SnapshotTable:
 
 @contextmanager
 def open_snapshot(parquet_path: Path) -> Iterator[SnapshotTable]:
-    path_literal = _literal(str(Path(parquet_path).resolve()))
+    path_literal = sql_string(str(Path(parquet_path).resolve()))
     with bounded_config() as config, duckdb.connect(config=config) as connection:
         connection.execute("SET enable_progress_bar = false")  # it would draw over the run's log
         connection.execute(f"CREATE VIEW snapshot AS SELECT * FROM read_parquet({path_literal})")
@@ -134,7 +135,7 @@ def license_consistency(table: SnapshotTable, declared: LicenseInfo | None,
     details: dict = {"declared": describe(declared), "columns": {}, "mismatches": []}
     for column in columns:
         values = table.connection.execute(
-            f"SELECT CAST({_identifier(column)} AS VARCHAR) AS value, count(*) AS n FROM snapshot"
+            f"SELECT CAST({sql_identifier(column)} AS VARCHAR) AS value, count(*) AS n FROM snapshot"
             f" GROUP BY value ORDER BY n DESC, value LIMIT {MAX_LICENSE_VALUES + 1}").fetchall()
         judged = [(value.strip(), n) for value, n in values[:MAX_LICENSE_VALUES] if value and value.strip()]
         details["columns"][column] = {
@@ -231,19 +232,19 @@ def pii(table: SnapshotTable, settings: PiiSettings) -> ExpectationOutcome:
 
 def _extract(column: dict, kind: str) -> str:
     """The first match of `kind` in the column's text ('' if none); nested types are read as their text."""
-    text = _identifier(column["name"])
+    text = sql_identifier(column["name"])
     if column["type"] != "VARCHAR":
         text = f"CAST({text} AS VARCHAR)"
-    extract = f"regexp_extract({text}, {_literal(PATTERNS[kind])}, 1)"
+    extract = f"regexp_extract({text}, {sql_string(PATTERNS[kind])}, 1)"
     required = REQUIRED_SUBSTRING[kind]
     # Cheap substring test first: DuckDB then runs the regex only on the values that could match.
-    return f"CASE WHEN contains({text}, {_literal(required)}) THEN {extract} ELSE '' END" if required else extract
+    return f"CASE WHEN contains({text}, {sql_string(required)}) THEN {extract} ELSE '' END" if required else extract
 
 
 def duplicate_rows(table: SnapshotTable, settings: DuplicateSettings) -> ExpectationOutcome:
     """Rows identical in every column to an earlier row; samples are row positions, never row contents."""
     name = "duplicate_rows"
-    columns = ", ".join(_identifier(c["name"]) for c in table.columns)
+    columns = ", ".join(sql_identifier(c["name"]) for c in table.columns)
     # Group by a 64-bit hash of the row first (8 bytes a row, not the row itself), then compare whole rows
     # only where a hash repeats: the same answer in a fraction of the memory.
     repeated_hashes = (f"SELECT row_hash FROM (SELECT hash({columns}) AS row_hash FROM snapshot)"
@@ -314,11 +315,3 @@ def row_count_change(row_count: int, previous: PreviousSnapshot | None,
         "rows": row_count, "previous_rows": before, "previous_snapshot": previous.snapshot_id,
         "change": round(change, 6) if math.isfinite(change) else None, "max_change": settings.max_change,
     })
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assets.sql import sql_string
 from checks.duckdb_config import bounded_config
 from checks.gx_setup import prepare_gx, static_pool
 from checks.pii import mask_values
@@ -125,9 +126,10 @@ def validate(
     result, stored = _validation_result(context, batch_definition, gx_suite, with_docs=bool(data_docs_dir))
     by_name = {r.expectation_config.meta["check"]: r for r in result.results}
     outcomes = [outcome(spec, by_name[spec.name]) for spec in suite.expectations]
-    if data_docs_dir and stored:
+    index = None
+    if stored:  # only with Data Docs asked for
         mask_stored_results(context)
-    index = build_data_docs(context, Path(data_docs_dir)) if data_docs_dir and stored else None
+        index = build_data_docs(context, data_docs_dir)
     return SuiteRun(
         outcomes=outcomes,
         success=all(o.passed for o in outcomes if o.severity == "ERROR"),
@@ -295,10 +297,6 @@ def create_snapshot_view(engine: Any, parquet_path: Path) -> None:
         raise FileNotFoundError(f"no Parquet snapshot at {parquet_path}")
     with engine.get_connection() as connection:
         connection.exec_driver_sql(
-            f"CREATE VIEW {SNAPSHOT_VIEW} AS SELECT * FROM read_parquet({_sql_string(str(parquet_path))})"
+            f"CREATE VIEW {SNAPSHOT_VIEW} AS SELECT * FROM read_parquet({sql_string(parquet_path)})"
         )
         connection.commit()
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from checks.gx_duckdb import SNAPSHOT_VIEW, SuiteRun, gx_expectation, new_context, prepare_gx, validate
+from checks.gx_duckdb import SNAPSHOT_VIEW, SuiteRun, gx_expectation, new_context, validate
+from checks.gx_setup import prepare_gx
 from checks.suite import Suite
 
 

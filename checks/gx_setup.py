@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
+
 @functools.cache
 def prepare_gx() -> None:
     """Import GX and define the DuckDB datasource and regex expectations, once per process."""

@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checks.gx_duckdb import SuiteRun
+from checks.gx_duckdb import SuiteRun, run_suite
+from checks.gx_setup import prepare_gx
 from checks.suite import Suite
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +62,6 @@ def serve() -> None:
     prints goes to stderr with the rest of its output."""
     reply_stream = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    from checks.gx_duckdb import run_suite
-    from checks.gx_setup import prepare_gx
-
     try:
         prepare_gx()
     except Exception:  # noqa: BLE001 - reported below, with the request, as the run's error

@@ -9,11 +9,10 @@ reuses those outcomes instead of scanning the data again (the nightly run on an 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from importlib.metadata import version
 
-from assets.warehouse import Warehouse, as_json
+from assets.warehouse import Warehouse, as_json, fingerprint
 from checks.governance import DatasetRecord
 from checks.gx_duckdb import ExpectationOutcome
 from checks.suite import Suite
@@ -33,7 +32,7 @@ def checks_fingerprint(suite: Suite, record: DatasetRecord) -> str:
         "governance": dataclasses.asdict(suite.governance),
         "dataset": dataclasses.asdict(record),
     }
-    return hashlib.sha256(as_json(inputs).encode()).hexdigest()
+    return fingerprint(inputs)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,11 +24,10 @@ from typing import Any
 import yaml
 
 from checks.governance_config import CHECK_NAMES as GOVERNANCE_CHECKS
-from checks.governance_config import GovernanceConfig, GovernanceConfigError, parse_governance
+from checks.governance_config import SEVERITIES, GovernanceConfig, GovernanceConfigError, parse_governance
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES_DIR_VARIABLE = "CHECK_SUITES_DIR"  # another folder of suite files, e.g. a deployment's own
-SEVERITIES = ("ERROR", "WARN")
 SUITE_FIELDS = {"expectations", "governance"}
 EXPECTATION_FIELDS = {"type", "kwargs", "severity", "name"}
 DATASET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -5,14 +5,13 @@ API call per dataset, against the minutes a run costs, so the nightly on an unch
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 import dagster as dg
 
 from assets.catalog import CatalogEntry
 from assets.fetch import upstream_unchanged
 from assets.ingest import known_source, last_fetch
-from assets.warehouse import Warehouse, as_json
+from assets.warehouse import Warehouse, fingerprint
 from checks.suite import load_suite
 from licenses.policy import load_policy
 from pipelines.jobs import refresh_dataset
@@ -27,7 +26,7 @@ def refresh_inputs(entry: CatalogEntry) -> str:
         "policy": dataclasses.asdict(load_policy(entry.policy)),
         "suite": dataclasses.asdict(load_suite(entry.id, list(entry.key_columns))),
     }
-    return hashlib.sha256(as_json(inputs).encode()).hexdigest()
+    return fingerprint(inputs)
 
 
 def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: CatalogEntry,
