@@ -6,13 +6,15 @@ Built only from the snapshot's immutable records, so re-publishing a snapshot re
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from huggingface_hub import DatasetCard, DatasetCardData
-
+from assets import DATA_FILE
 from assets.catalog import CatalogEntry
 from assets.croissant import PublishedFile, checks_summary
 
-DATA_FILE = "data/train-00000-of-00001.parquet"
+if TYPE_CHECKING:  # huggingface_hub stays out of the definitions' load: imported where a card is made
+    from huggingface_hub import DatasetCard, DatasetCardData
+
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
 COMMERCIAL_USE = {"commercial": "allowed", "non-commercial": "not allowed", "research-only": "not allowed "
@@ -24,6 +26,8 @@ def size_category(rows: int) -> str:
 
 
 def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, license_file: str | None) -> DatasetCardData:
+    from huggingface_hub import DatasetCardData
+
     license_info = license_record["license"]
     hub_license = license_info.get("hub_id")
     extra = {} if hub_license else {  # the Hub's `other` needs a name (an id) and a link to the terms
@@ -44,6 +48,8 @@ def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, licen
 def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, checks: list[dict], repo_id: str,
                 files: list[PublishedFile]) -> DatasetCard:
     """`files` are the published files the card lists with their sha256 (the Parquet first)."""
+    from huggingface_hub import DatasetCard
+
     paths = [file.path for file in files]
     license_file = next((path for path in paths if path.startswith(("LICENSE", "COPYING"))), None)
     data = card_data(entry, license_record, provenance, license_file)

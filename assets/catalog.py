@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -13,10 +13,6 @@ BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
 FORMATS = ("csv", "jsonl", "json", "parquet")
-ENTRY_FIELDS = {
-    "id", "title", "description", "source", "format", "license", "homepage", "citation",
-    "key_columns", "origin", "fixture", "policy", "visibility", "sign_off", "null_values",
-}
 
 
 class CatalogError(ValueError):
@@ -63,6 +59,11 @@ class CatalogEntry:
     policy: str = "default"
     visibility: str = "public"
     sign_off: dict | None = field(default=None, hash=False)
+
+
+ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
+# What a catalog's `source:` may say besides its kind; allow_private_network is the catalog's, not a source's.
+SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network"}
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
         raise CatalogError(f"{where}: source.url must be http(s), got {values['url']!r}")
     if "seed" in values:
         values["seed"] = (root / values["seed"]).resolve()
-    unknown = set(values) - {"path", "url", "repo_id", "revision", "sha256", "seed", "compression", "max_bytes"}
+    unknown = set(values) - SOURCE_FIELDS
     if unknown:
         raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
     name = values.get("url") or values.get("path") or ""

@@ -6,16 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from huggingface_hub.repocard import metadata_load
 
 from assets.catalog import CatalogEntry
+from assets.fetch import LICENSE_FILES, NOTICE_FILES
 from licenses import (LicenseSignal, copyright_holders, extract_copyright, signal, signals_from_datapackage,
                       signals_from_file, signals_from_hub_card)
-
-LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
-# A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
-# code, say): it feeds the attribution text, not the license decision.
-NOTICE_FILES = ("NOTICE", "NOTICE.md", "NOTICE.txt")
 
 
 @dataclass(frozen=True)
@@ -48,6 +43,8 @@ def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evid
 
 
 def card_signals(readme: Path) -> list[LicenseSignal]:
+    from huggingface_hub.repocard import metadata_load  # huggingface_hub stays out of the definitions' load
+
     try:
         card = metadata_load(readme) or {}
     except (ValueError, yaml.YAMLError) as error:  # an unreadable card is evidence of nothing but doubt

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.card import DATA_FILE, render_card
+from assets import DATA_FILE
+from assets.card import render_card
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import file_sha256
 from assets.croissant import PARQUET, PublishedFile, croissant_document
-from assets.evidence import LICENSE_FILES, NOTICE_FILES
+from assets.fetch import LICENSE_FILES, NOTICE_FILES
 from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retries
 from assets.partitions import dataset_partitions
-from assets.provenance import latest_source
-from assets.store import snapshot, snapshot_id_for
+from assets.store import latest_checks, run_snapshot, snapshot
 from assets.warehouse import Warehouse
 from licenses import load_policy
 
@@ -60,9 +60,7 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     reason is recorded. Re-publishing a published snapshot makes no new commit; a failed publish is recorded
     in `governance.snapshots.publish_error` and leaves the previous tag as it was."""
     entry = load_catalog().get(context.partition_key)
-    source = latest_source(warehouse, entry.id, context.run_id)
-    snapshot_id = snapshot_id_for(entry, source["raw_sha256"])
-    snapshot_row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    source, snapshot_id, snapshot_row = run_snapshot(warehouse, entry, context.run_id)
     dataset_row = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [entry.id])
     refusal = publish_refusal(dataset_row, snapshot_row)
     if refusal:
@@ -104,15 +102,6 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
     return None
 
 
-def latest_checks(warehouse: Warehouse, snapshot_id: str) -> list[dict]:
-    rows = warehouse.fetch_all(
-        "SELECT check_name, severity, passed, observed FROM governance.check_results WHERE snapshot_id = ?"
-        " QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1 ORDER BY check_name",
-        [snapshot_id],
-    )
-    return [{**row, "observed": json.loads(row["observed"] or "{}")} for row in rows]
-
-
 def build_release(entry: CatalogEntry, repo_id: str, endpoint: str, snapshot_row: dict, evidence: dict,
                   license_record: dict, checks: list[dict]) -> Release:
     """Assemble the commit's files from the snapshot folder, the license evidence files fetched with the source
@@ -125,7 +114,9 @@ def build_release(entry: CatalogEntry, repo_id: str, endpoint: str, snapshot_row
         raise PublishError(f"{parquet} no longer matches the sha256 recorded when it was vetted; re-run the snapshot")
     files: dict[str, Path | bytes] = {DATA_FILE: parquet, "provenance.json": snapshot_dir / "provenance.json",
                                       **license_files(evidence, license_record)}
-    published = [published_file(path, content) for path, content in files.items()]
+    # The Parquet file was just hashed against the vetted sha256: the largest file is not read again.
+    published = [published_file(path, content, vetted_sha256 if path == DATA_FILE else None)
+                 for path, content in files.items()]
     dataset_url = f"{endpoint}/datasets/{repo_id}"
     namespace = repo_id.split("/")[0]
     croissant = croissant_document(
@@ -171,9 +162,11 @@ def license_files(evidence: dict, license_record: dict) -> dict[str, Path | byte
     return found
 
 
-def published_file(path: str, content: Path | bytes) -> PublishedFile:
-    """What croissant.json and the card say of one file: its real sha256 and size, and what it is."""
-    data_sha256 = file_sha256(content) if isinstance(content, Path) else hashlib.sha256(content).hexdigest()
+def published_file(path: str, content: Path | bytes, sha256: str | None = None) -> PublishedFile:
+    """What croissant.json and the card say of one file: its real sha256 (given if already computed) and size,
+    and what it is."""
+    data_sha256 = sha256 or (file_sha256(content) if isinstance(content, Path)
+                             else hashlib.sha256(content).hexdigest())
     size = content.stat().st_size if isinstance(content, Path) else len(content)
     if path.endswith(".parquet"):
         return PublishedFile(path, data_sha256, size, PARQUET, "The snapshot's rows (split: train).")

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import CODE_VERSION
+from assets import CODE_VERSION, DATA_FILE
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import ConversionError, ParquetFile, to_parquet
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
+from assets.sql import sql_string
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 
 # Bump when the conversion changes what a snapshot holds, so unchanged sources still get a new snapshot.
@@ -34,9 +35,7 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     Unchanged source bytes give the same snapshot id, so a re-run writes nothing. Old snapshots are retired
     (files and view dropped, record kept) beyond the last `keep_snapshots`; published ones are always kept."""
     entry = load_catalog().get(context.partition_key)
-    source = latest_source(warehouse, entry.id, context.run_id)
-    snapshot_id = snapshot_id_for(entry, source["raw_sha256"])
-    existing = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    source, snapshot_id, existing = run_snapshot(warehouse, entry, context.run_id)
     if existing and existing["retired_at"] is None and Path(existing["parquet_path"]).is_file():
         context.log.info(f"{entry.id}: source unchanged, snapshot {snapshot_id} already registered")
         with warehouse.connect() as connection:
@@ -50,6 +49,14 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     if retired:
         context.log.info(f"{entry.id}: retention retired {', '.join(retired)}")
     return snapshot_result(warehouse, snapshot_id, status="new snapshot", retired=retired)
+
+
+def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tuple[dict, str, dict | None]:
+    """This run's source, the id of the snapshot made from it and that snapshot's record (None until made)."""
+    source = latest_source(warehouse, entry.id, run_id)
+    snapshot_id = snapshot_id_for(entry, source["raw_sha256"])
+    return source, snapshot_id, warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?",
+                                                    [snapshot_id])
 
 
 def snapshot_id_for(entry: CatalogEntry, raw_sha256: str) -> str:
@@ -99,7 +106,7 @@ def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_
         connection.execute("INSERT OR REPLACE INTO governance.provenance VALUES (?, ?, ?)",
                            [snapshot_id, entry.id, as_json(provenance)])
         connection.execute(f'CREATE OR REPLACE VIEW snapshots."{snapshot_id}" AS '
-                           f"SELECT * FROM read_parquet('{str(parquet_path).replace(chr(39), chr(39) * 2)}')")
+                           f"SELECT * FROM read_parquet({sql_string(parquet_path)})")
 
 
 def retire_old_snapshots(warehouse: Warehouse, dataset_id: str) -> list[str]:
@@ -143,7 +150,7 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
             "origin": entry.origin,
         },
         "license": decision_record,
-        "files": {"data/train-00000-of-00001.parquet": {"sha256": parquet.sha256,
+        "files": {DATA_FILE: {"sha256": parquet.sha256,
                                                         "size_bytes": parquet.path.stat().st_size}},
         "row_count": parquet.row_count,
         "columns": parquet.columns,
@@ -203,14 +210,21 @@ def license_summary(decision: dict) -> str:
 def checks_summary(warehouse: Warehouse, snapshot_id: str) -> str:
     """The latest outcome of each expectation on this snapshot. A new snapshot has none yet: its checks run
     right after this step and show on the asset's Checks tab."""
-    outcomes = warehouse.fetch_all(
-        "SELECT check_name, severity, passed FROM governance.check_results WHERE snapshot_id = ?"
-        " QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1 ORDER BY check_name",
-        [snapshot_id],
-    )
+    outcomes = latest_checks(warehouse, snapshot_id)
     if not outcomes:
         return "pending: the expectation suite runs on this snapshot right after this step"
     failed = [o for o in outcomes if not o["passed"]]
     lines = [f"{len(outcomes) - len(failed)} of {len(outcomes)} expectations passed"]
     lines += [f"- **failed** {o['check_name']} ({o['severity']})" for o in failed]
     return "\n".join(lines)
+
+
+def latest_checks(warehouse: Warehouse, snapshot_id: str) -> list[dict]:
+    """The outcomes the snapshot's last check run recorded (what its checks_passed says), by check name: a
+    check an edited suite dropped no longer shows."""
+    rows = warehouse.fetch_all(
+        "SELECT check_name, severity, passed, observed FROM governance.check_results WHERE snapshot_id = ?"
+        " QUALIFY run_id = first_value(run_id) OVER (ORDER BY checked_at DESC) ORDER BY check_name",
+        [snapshot_id],
+    )
+    return [{**row, "observed": json.loads(row["observed"] or "{}")} for row in rows]

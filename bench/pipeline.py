@@ -67,6 +67,7 @@ def main(dataset_id: str, launch: str) -> None:
 
     from assets.warehouse import Warehouse
     from pipelines.definitions import defs
+    from assets.catalog import load_catalog
     from pipelines.run import run_tags
 
     imported = time.perf_counter()
@@ -81,7 +82,7 @@ def main(dataset_id: str, launch: str) -> None:
             report["tick_s"] = time.perf_counter() - tick_started
             requests = [(r.partition_key, r.tags) for r in tick.run_requests]
         else:
-            requests = [(dataset_id, run_tags(dataset_id))]
+            requests = [(dataset_id, run_tags(load_catalog(), dataset_id))]
         report["runs"] = len(requests)
         for partition_key, tags in requests:
             result = job.execute_in_process(

@@ -11,11 +11,10 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from assets.catalog import load_catalog
-from assets.provenance import latest_source
-from assets.store import snapshot, snapshot_id_for
+from assets.store import run_snapshot, snapshot
 from assets.warehouse import Warehouse
 from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance
-from checks.gx_duckdb import ExpectationOutcome, SuiteRun
+from checks.gx_duckdb import SAMPLE_SIZE, ExpectationOutcome, SuiteRun
 from checks.gx_worker import SuiteWorker
 from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
 from checks.suite import Suite, load_suite
@@ -80,8 +79,7 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     recorded outcomes: its Parquet file cannot have changed."""
     dataset_id = context.partition_key
     entry = load_catalog().get(dataset_id)
-    snapshot_id = snapshot_id_for(entry, latest_source(warehouse, dataset_id, context.run.run_id)["raw_sha256"])
-    row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    _, snapshot_id, row = run_snapshot(warehouse, entry, context.run.run_id)
     suite = load_suite(dataset_id, list(entry.key_columns))
     record = dataset_record(warehouse, row)
     fingerprint = checks_fingerprint(suite, record)
@@ -144,15 +142,11 @@ def dataset_record(warehouse: Warehouse, snapshot_row: dict) -> DatasetRecord:
         "SELECT snapshot_id, row_count, columns FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ?"
         " ORDER BY created_at DESC LIMIT 1", [snapshot_row["dataset_id"], snapshot_row["snapshot_id"]])
     return DatasetRecord(
-        decision_record=_json(dataset["decision_record"]) if dataset else None,
-        columns=_json(snapshot_row["columns"]),
-        previous=PreviousSnapshot(previous["snapshot_id"], previous["row_count"], _json(previous["columns"]))
+        decision_record=json.loads(dataset["decision_record"]) if dataset else None,
+        columns=json.loads(snapshot_row["columns"]),
+        previous=PreviousSnapshot(previous["snapshot_id"], previous["row_count"], json.loads(previous["columns"]))
         if previous else None,
     )
-
-
-def _json(value: object) -> object:
-    return json.loads(value) if isinstance(value, str) else value  # DuckDB hands JSON columns over as text
 
 
 def results_markdown(expectations: list[ExpectationOutcome], governance: list[ExpectationOutcome]) -> str:
@@ -168,7 +162,7 @@ def outcome_table(outcomes: list[ExpectationOutcome], empty: str) -> str:
     lines = ["| check | passed | observed | unexpected | sample values (masked) |", "|---|---|---|---|---|"]
     for o in outcomes:
         observed = o.observed.get("observed_value", o.observed.get("error", _values(o.observed)))
-        samples = ", ".join(str(v)[:40] for v in o.sample_values[:5])
+        samples = ", ".join(str(v)[:40] for v in o.sample_values[:SAMPLE_SIZE])
         lines.append(f"| {_cell(o.name)} | {'yes' if o.passed else '**no**'} | {_cell(observed)}"
                      f" | {_cell(_unexpected(o.observed))} | {_cell(samples)} |")
     return "\n".join(lines)

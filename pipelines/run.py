@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from assets.catalog import load_catalog
+from assets.catalog import Catalog, load_catalog
 from assets.warehouse import Warehouse
 from pipelines.local_services import local_services
 from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     with local_services(catalog, warehouse_path.resolve().parent) as started:
         for line in started:
             print(line)
-        outcomes = run_datasets(dataset_ids, force=args.force)
+        outcomes = run_datasets(catalog, dataset_ids, force=args.force)
     if not args.dataset:  # entries whose id is unusable cannot be a partition: report them here
         warehouse = Warehouse(path=str(warehouse_path))
         outcomes += [dataset_summary(warehouse, label, problem) for label, problem in catalog.problems.items()
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def run_datasets(dataset_ids: list[str], force: bool = False) -> list[dict]:
+def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) -> list[dict]:
     import dagster as dg
 
     from pipelines.definitions import defs  # after local_services: huggingface_hub must see HF_ENDPOINT
@@ -57,15 +57,15 @@ def run_datasets(dataset_ids: list[str], force: bool = False) -> list[dict]:
         outcomes = []
         for dataset_id in dataset_ids:
             result = job.execute_in_process(partition_key=dataset_id, instance=instance, raise_on_error=False,
-                                            run_config=run_config, tags=run_tags(dataset_id))
+                                            run_config=run_config, tags=run_tags(catalog, dataset_id))
             outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result)))
     return outcomes
 
 
-def run_tags(dataset_id: str) -> dict[str, str]:
+def run_tags(catalog: Catalog, dataset_id: str) -> dict[str, str]:
     """The inputs the run starts from, so the nightly schedule can tell later whether they changed."""
     try:
-        return {INPUTS_TAG: refresh_inputs(load_catalog().get(dataset_id))}
+        return {INPUTS_TAG: refresh_inputs(catalog.get(dataset_id))}
     except ValueError:  # a broken entry, policy or suite: the run itself reports it
         return {}
 

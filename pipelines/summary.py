@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from assets.store import latest_checks
 from assets.warehouse import Warehouse
 
 
 def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None) -> dict:
     dataset = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [dataset_id]) or {}
-    snapshot = warehouse.fetch_one(
-        "SELECT s.* FROM governance.snapshots s JOIN governance.sources src ON s.content_sha256 = src.raw_sha256"
-        " AND s.dataset_id = src.dataset_id WHERE s.dataset_id = ? ORDER BY src.retrieved_at DESC LIMIT 1",
-        [dataset_id],
-    ) or {}
+    snapshot = warehouse.fetch_one("SELECT * FROM governance.latest_snapshots WHERE dataset_id = ?",
+                                   [dataset_id]) or {}
     if error:
         outcome = f"FAILED: {error}"
     elif snapshot.get("published_tag"):
@@ -19,10 +17,9 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None) ->
     elif dataset.get("decision") and dataset["decision"] != "publish":
         outcome = f"not published: {dataset['decision_reason']}"
     elif snapshot.get("checks_passed") is False:
-        failed = warehouse.fetch_all(
-            "SELECT DISTINCT check_name FROM governance.check_results WHERE snapshot_id = ? AND NOT passed"
-            " AND severity = 'ERROR' ORDER BY 1", [snapshot["snapshot_id"]])
-        outcome = f"not published: blocking quality checks failed ({', '.join(r['check_name'] for r in failed)})"
+        failed = [c["check_name"] for c in latest_checks(warehouse, snapshot["snapshot_id"])
+                  if not c["passed"] and c["severity"] == "ERROR"]
+        outcome = f"not published: blocking quality checks failed ({', '.join(failed)})"
     else:
         outcome = f"not published: {snapshot.get('publish_error') or 'see the run in the Dagster UI'}"
     checks = {True: "passed", False: "failed", None: "-"}[snapshot.get("checks_passed")]

@@ -17,10 +17,11 @@ from huggingface_hub import DatasetCard, HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
 from assets import hub as hub_module
-from assets.card import DATA_FILE
+from assets import DATA_FILE
 from assets.catalog import load_catalog
 from assets.hub import RetryPolicy, hub_error_message, with_retries
-from assets.publish import build_release, latest_checks, push_release
+from assets.publish import build_release, push_release
+from assets.store import latest_checks
 from loopback_hub import HubServer
 from pipelines.local_services import environment
 from pipelines.run import main as run_main

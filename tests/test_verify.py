@@ -16,7 +16,7 @@ import pytest
 import yaml
 from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download
 
-from assets.card import DATA_FILE
+from assets import DATA_FILE
 from pipelines.verify import main as verify_main
 from pipelines.verify import verify_files
 from pipelines.local_services import environment
