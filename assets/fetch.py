@@ -19,6 +19,7 @@ import requests
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, check_url, gunzipped
+from assets.hub import scrub_token
 
 LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
 # A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
@@ -324,6 +325,6 @@ def _fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
         raise FetchError(f"{entry.id}: Hub error {status} reading {source.describe()}: "
-                         f"{str(error).splitlines()[0]}") from None
+                         f"{scrub_token(str(error).splitlines()[0])}") from None
     return FetchedSource(entry.id, "hub", f"hf://datasets/{source.repo_id}", _now(), blob,
                          upstream_revision=commit, evidence=evidence)

@@ -75,6 +75,8 @@ def seed_upstream_repos(catalog: Catalog) -> list[str]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
+    from assets.hub import hub_error_message
+
     api, seeded = HfApi(), []
     for entry in catalog.entries:
         source = entry.source
@@ -90,7 +92,7 @@ def seed_upstream_repos(catalog: Catalog) -> list[str]:
             api.upload_folder(repo_id=source.repo_id, repo_type="dataset", folder_path=source.seed,
                               commit_message="Upstream release")
         except HfHubHTTPError as error:
-            seeded.append(f"could not seed upstream Hub dataset {source.repo_id}: {str(error).splitlines()[0]}")
+            seeded.append(f"could not seed upstream Hub dataset {source.repo_id}: {hub_error_message(error)}")
             continue
         seeded.append(f"seeded upstream Hub dataset {source.repo_id} from {source.seed.name}/")
     return seeded
