@@ -96,19 +96,24 @@ def _item(path: str, tree: dict[str, TreeEntry], folders: set[str]) -> dict[str,
     return None
 
 
-def _with_last_commit(hub: HubContext, repo: RepoKey, head: Commit, item: dict[str, Any]) -> dict[str, Any]:
+def _history(hub: HubContext, repo: RepoKey, head: Commit) -> list[tuple[Commit, set[str]]]:
+    """The commits from `head` back, each with its folders: read once for all the items of a listing."""
+    return [(commit, _folders(commit.tree)) for commit in hub.store.history(repo, head)]
+
+
+def _with_last_commit(history: list[tuple[Commit, set[str]]], item: dict[str, Any]) -> dict[str, Any]:
     """Add `lastCommit`: the newest commit that changed this path (`expand=true`)."""
-    history = hub.store.history(repo, head)
     path = item["path"]
 
-    def view(commit: Commit) -> Any:
-        found = _item(path, commit.tree, _folders(commit.tree))
+    def view(commit_and_folders: tuple[Commit, set[str]]) -> Any:
+        commit, folders = commit_and_folders
+        found = _item(path, commit.tree, folders)
         return found and found["oid"]
 
-    last = history[-1]
+    last = history[-1][0]
     for newer, older in zip(history, history[1:]):
         if view(newer) != view(older):
-            last = newer
+            last = newer[0]
             break
     return {**item, "lastCommit": {"id": last.oid, "title": last.title, "date": last.created_at}}
 
@@ -129,7 +134,8 @@ def list_tree(hub: HubContext, request: Request, params: dict[str, str]) -> Resp
     items = [_folder_item(path, tree) for path in sorted(folders) if listed(path)]
     items += [_file_item(path, entry) for path, entry in sorted(tree.items()) if listed(path)]
     if request.query_flag("expand"):
-        items = [_with_last_commit(hub, repo, commit, item) for item in items]
+        history = _history(hub, repo, commit)
+        items = [_with_last_commit(history, item) for item in items]
     return json_response(items)
 
 
@@ -144,7 +150,8 @@ def paths_info(hub: HubContext, request: Request, params: dict[str, str]) -> Res
     folders = _folders(commit.tree)
     items = [item for path in paths if (item := _item(str(path).strip("/"), commit.tree, folders))]
     if expand:
-        items = [_with_last_commit(hub, repo, commit, item) for item in items]
+        history = _history(hub, repo, commit)
+        items = [_with_last_commit(history, item) for item in items]
     return json_response(items)
 
 
