@@ -5,7 +5,6 @@ Built only from the snapshot's immutable records, so re-publishing a snapshot re
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from assets import DATA_FILE
@@ -28,14 +27,12 @@ def size_category(rows: int) -> str:
 def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, license_file: str | None) -> DatasetCardData:
     from huggingface_hub import DatasetCardData
 
-    license_info = license_record["license"]
-    hub_license = license_info.get("hub_id")
-    extra = {} if hub_license else {  # the Hub's `other` needs a name (an id) and a link to the terms
-        "license_name": _slug(license_info.get("spdx") or license_info.get("name") or "custom"),
-        "license_link": license_file or license_info.get("url"),
-    }
+    license_info, release = license_record["license"], license_record["release"]
+    # The Hub accepts only its own ids; `other` needs a name and a link to the terms: the published license file.
+    extra = {"license_name": release["license_name"], "license_link": license_file} \
+        if release["hub_license"] == "other" else {}
     return DatasetCardData(
-        license=hub_license or "other",
+        license=release["hub_license"],
         pretty_name=entry.title,
         source_datasets=[provenance["source"]["uri"]],
         size_categories=[size_category(provenance["row_count"])],
@@ -51,7 +48,8 @@ def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, che
     from huggingface_hub import DatasetCard
 
     paths = [file.path for file in files]
-    license_file = next((path for path in paths if path.startswith(("LICENSE", "COPYING"))), None)
+    kind, _, origin = license_record["release"]["text_from"].partition(":")
+    license_file = origin if kind == "upstream" else "LICENSE"  # see publish.license_files
     data = card_data(entry, license_record, provenance, license_file)
     body = "\n".join([
         f"# {entry.title}",
@@ -73,21 +71,31 @@ def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, che
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
 
+LICENSE_TEXT_FROM = {
+    "upstream": "the license file the source ships, verbatim",
+    "spdx": "the license's full text from the SPDX license list data, its copyright line filled from the "
+            "copyright holders the source names (or marked as not stated)",
+    "statement": "the source's own license statement, verbatim",
+}
+
+
 def license_section(license_record: dict, license_file: str | None, notice_files: list[str]) -> list[str]:
-    info = license_record["license"]
+    info, release = license_record["license"], license_record["release"]
     sign_off = license_record.get("sign_off")
-    travels = [f"`{path}`" for path in ([license_file] if license_file else []) + notice_files]
+    name = info.get("name") or info.get("spdx") or ("Public domain" if info.get("public_domain") else "Custom terms")
+    travels = " and ".join(f"`{path}`" for path in [license_file, *notice_files] if path)
     return [
         "## License",
         "",
-        f"**{info.get('name') or info.get('spdx') or 'Unknown license'}** (SPDX: `{info.get('spdx') or 'none'}`"
-        + (f", Hub: `{info['hub_id']}`" if info.get("hub_id") else "") + ")."
+        f"**{name}** (SPDX: `{info.get('spdx') or 'none'}`, Hub: `{release['hub_license']}`"
+        + (f" / `{release['license_name']}`" if release.get("license_name") else "") + ")."
         + (f" Full terms: {info['url']}" if info.get("url") else ""),
         "",
         f"- Commercial use: {COMMERCIAL_USE.get(info['use'], info['use'])}",
         f"- Attribution required: {'yes' if info.get('attribution') else 'no'}",
         f"- Share-alike (adaptations under the same license): {'yes' if info.get('share_alike') else 'no'}",
-        *([f"- The license terms travel with the data in {' and '.join(travels)}."] if travels else []),
+        f"- The license terms travel with the data in {travels}; `{license_file}` holds "
+        f"{LICENSE_TEXT_FROM[release['text_from'].partition(':')[0]]}.",
         *([f"- Released on a steward's sign-off by {sign_off['who']} ({sign_off['when']}): {sign_off['why']}"]
           if sign_off else []),
         "",
@@ -99,13 +107,15 @@ def license_section(license_record: dict, license_file: str | None, notice_files
 
 
 def attribution_section(entry: CatalogEntry, license_record: dict) -> list[str]:
+    """Whom the source credits, from its copyright notices and its NOTICE's credit line; never a guess."""
     holders = license_record.get("copyright_holders") or []
+    credit = license_record.get("credit")
     return [
         "## Attribution",
         "",
-        *([f"Copyright holders: {', '.join(holders)}.", ""] if holders else []),
-        _quote(license_record.get("attribution") or "No attribution text was supplied by the source."),
+        f"Copyright holders: {', '.join(holders)}." if holders else "The source names no copyright holder.",
         "",
+        *([f"Credit as the source asks: {credit}", ""] if credit else []),
         *([f"Please cite: {entry.citation}", ""] if entry.citation else []),
     ]
 
@@ -164,10 +174,3 @@ def usage_section(repo_id: str, tag: str) -> list[str]:
         "",
     ]
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-") or "custom"
-
-
-def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())

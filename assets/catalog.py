@@ -13,6 +13,7 @@ BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
 FORMATS = ("csv", "jsonl", "json", "parquet")
+SIGN_OFF_REQUIRED = {"who", "when", "why", "license"}
 
 
 class CatalogError(ValueError):
@@ -149,8 +150,10 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
     if raw.get("visibility", "public") not in ("public", "private"):
         raise CatalogError(f"{where}: visibility must be public or private")
     sign_off = raw.get("sign_off")
-    if sign_off is not None and (not isinstance(sign_off, dict) or set(sign_off) != {"who", "when", "why"}):
-        raise CatalogError(f"{where}: sign_off must give exactly who, when and why")
+    if sign_off is not None and (not isinstance(sign_off, dict) or not SIGN_OFF_REQUIRED <= set(sign_off)
+                                 or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence"}):
+        raise CatalogError(f"{where}: sign_off must give who, when, why and license (the SPDX id or public-domain it "
+                           "confirms), and may give evidence")
     return CatalogEntry(
         id=dataset_id,
         title=str(raw["title"]),

@@ -22,7 +22,7 @@ from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retrie
 from assets.partitions import dataset_partitions
 from assets.store import latest_checks, run_snapshot, snapshot
 from assets.warehouse import Warehouse
-from licenses import load_policy
+from licenses import load_policy, spdx_text
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -144,21 +144,28 @@ def internal_policy(license_record: dict) -> bool:
 
 
 def license_files(evidence: dict, license_record: dict) -> dict[str, Path | bytes]:
-    """The LICENSE / NOTICE files found beside the source travel under their own names. A license whose terms
-    must accompany every copy (attribution, share-alike) and came without a file gets a LICENSE naming it."""
+    """The LICENSE / NOTICE files found beside the source travel under their own names. When the decided
+    license's text is not among them, LICENSE holds it (see licenses/release.py): the license's full text from
+    the SPDX list data, its copyright line filled from the recorded holders or marked as not stated, or the
+    source's own statement verbatim (a public-domain statement, custom terms). An upstream file of that name
+    that states no license (e.g. "see the website") then travels as UPSTREAM-LICENSE."""
     found: dict[str, Path | bytes] = {name: Path(evidence[name]["path"]) for name in LICENSE_FILES + NOTICE_FILES
                                       if name in evidence}
-    info = license_record["license"]
-    if any(name in found for name in LICENSE_FILES) or not (info.get("attribution") or info.get("share_alike")):
+    release = license_record.get("release")
+    if not release:
+        raise PublishError("the license decision records no way to publish the license; decide the license again")
+    kind, _, origin = release["text_from"].partition(":")
+    if kind == "upstream":
         return found
-    if not info.get("url"):
-        raise PublishError(f"license {info.get('name') or info.get('spdx')} must travel with the data, but the "
-                           "source has no LICENSE file and the license has no known URL")
-    notices = "\n".join(license_record.get("copyright_notices") or [])
-    found["LICENSE"] = (f"{info.get('name') or info['spdx']} (SPDX: {info.get('spdx') or 'none'})\n\n"
-                        f"This dataset is made available under the license above. Its source shipped no license "
-                        f"file; the full license text is at {info['url']}\n" + (f"\n{notices}\n" if notices else "")
-                        ).encode("utf-8")
+    if kind == "spdx":
+        text = spdx_text(origin, license_record.get("copyright_holders") or [])
+        if text is None:
+            raise PublishError(f"no full text of {origin} is available to publish with the data")
+    else:
+        text = release["statement"]
+    if "LICENSE" in found:
+        found["UPSTREAM-LICENSE"] = found.pop("LICENSE")
+    found["LICENSE"] = (text.rstrip() + "\n").encode("utf-8")
     return found
 
 

@@ -23,11 +23,17 @@ class StewardReview(dg.Config):
                                                          "instead of the catalog's. Needs a sign-off.")
     signed_off_by: str | None = Field(default=None, description="Who signs this override off (name or e-mail).")
     reason: str | None = Field(default=None, description="Why: recorded in the decision record and the card.")
+    license: str | None = Field(default=None, description="The license the sign-off confirms: an SPDX id (e.g. "
+                                                          "CC-BY-4.0) or public-domain. Needed to release a dataset "
+                                                          "whose license could not be identified.")
+    evidence: str | None = Field(default=None, description="What confirms that license, verbatim (for public "
+                                                           "domain: the statement, published as the LICENSE).")
     withdraw: bool = Field(default=False, description="Withdraw the override recorded for these source bytes "
                                                       "(still needs who and why).")
 
     def is_empty(self) -> bool:
-        return not (self.policy or self.signed_off_by or self.reason or self.withdraw)
+        return not (self.policy or self.signed_off_by or self.reason or self.license or self.evidence
+                    or self.withdraw)
 
 
 class StewardReviewError(ValueError):
@@ -41,9 +47,10 @@ def current_override(review: StewardReview, warehouse: Warehouse, dataset_id: st
         _validate(review)
         with warehouse.connect() as connection:
             connection.execute(
-                "INSERT INTO governance.steward_overrides VALUES (?, ?, ?, ?, ?, now(), ?, ?)",
+                "INSERT INTO governance.steward_overrides (dataset_id, raw_sha256, policy, signed_off_by, reason,"
+                " recorded_at, run_id, withdrawn, license, evidence) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?)",
                 [dataset_id, raw_sha256, review.policy, review.signed_off_by.strip(), review.reason.strip(),
-                 run_id, review.withdraw],
+                 run_id, review.withdraw, _stripped(review.license), _stripped(review.evidence)],
             )
     override = warehouse.fetch_one(
         "SELECT * FROM governance.steward_overrides WHERE dataset_id = ? AND raw_sha256 = ?"
@@ -56,21 +63,28 @@ def policy_and_sign_off(entry: CatalogEntry, override: dict | None) -> tuple[str
     if override is None:
         return entry.policy, SignOff(**entry.sign_off) if entry.sign_off else None
     when = override["recorded_at"].astimezone(timezone.utc).isoformat(timespec="seconds")
-    return override["policy"] or entry.policy, SignOff(override["signed_off_by"], when, override["reason"])
+    return override["policy"] or entry.policy, SignOff(override["signed_off_by"], when, override["reason"],
+                                                       override["license"], override["evidence"])
 
 
 def override_record(override: dict | None) -> dict | None:
     if override is None:
         return None
     return {"policy": override["policy"], "signed_off_by": override["signed_off_by"], "reason": override["reason"],
+            "license": override["license"], "evidence": override["evidence"],
             "recorded_at": override["recorded_at"].astimezone(timezone.utc).isoformat(),
             "run_id": override["run_id"]}
+
+
+def _stripped(text: str | None) -> str | None:
+    return text.strip() or None if text else None
 
 
 def _validate(review: StewardReview) -> None:
     if not (review.signed_off_by or "").strip() or not (review.reason or "").strip():
         raise StewardReviewError("a steward override needs signed_off_by and reason: who signs it off and why")
-    if review.withdraw and review.policy:
-        raise StewardReviewError("withdraw takes no policy: it returns the dataset to the catalog's policy")
+    if review.withdraw and (review.policy or review.license):
+        raise StewardReviewError("withdraw takes no policy or license: it returns the dataset to the catalog's "
+                                 "decision")
     if review.policy:
         load_policy(review.policy)  # an unknown policy fails here, naming the available ones, before it is recorded

@@ -1,6 +1,5 @@
 """Store: the dataset as an immutable zstd Parquet snapshot, registered in the DuckDB warehouse."""
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -11,13 +10,12 @@ import dagster as dg
 from assets import CODE_VERSION, DATA_FILE
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import ConversionError, ParquetFile, to_parquet
+from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
 from assets.sql import sql_string
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 
-# Bump when the conversion changes what a snapshot holds, so unchanged sources still get a new snapshot.
-SNAPSHOT_FORMAT = "1"
 READ_ONLY = 0o444
 
 
@@ -43,8 +41,7 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                                [snapshot_id])
         status = f"unchanged since {existing['created_at']:%Y-%m-%d %H:%M:%S %Z}: snapshot reused, nothing rewritten"
         return snapshot_result(warehouse, snapshot_id, status=status)
-    decision = warehouse.fetch_one("SELECT decision_record FROM governance.datasets WHERE dataset_id = ?", [entry.id])
-    _write_snapshot(context, warehouse, entry, source, snapshot_id, json.loads(decision["decision_record"]))
+    _write_snapshot(context, warehouse, entry, source, snapshot_id, decision_record(warehouse, entry.id))
     retired = retire_old_snapshots(warehouse, entry.id)
     if retired:
         context.log.info(f"{entry.id}: retention retired {', '.join(retired)}")
@@ -52,17 +49,19 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
 
 
 def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tuple[dict, str, dict | None]:
-    """This run's source, the id of the snapshot made from it and that snapshot's record (None until made)."""
+    """This run's source, the id of the snapshot made from it under the current license decision and that
+    snapshot's record (None until made)."""
     source = latest_source(warehouse, entry.id, run_id)
-    snapshot_id = snapshot_id_for(entry, source["raw_sha256"])
+    snapshot_id = snapshot_id_for_decision(entry, [source["raw_sha256"]], decision_record(warehouse, entry.id))
     return source, snapshot_id, warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?",
                                                     [snapshot_id])
 
 
-def snapshot_id_for(entry: CatalogEntry, raw_sha256: str) -> str:
-    recipe = f"{raw_sha256}:{entry.format}:{','.join(entry.null_values)}:{SNAPSHOT_FORMAT}"
-    digest = hashlib.sha256(recipe.encode()).hexdigest()
-    return f"{entry.id}-{digest[:12]}"
+def decision_record(warehouse: Warehouse, dataset_id: str) -> dict:
+    row = warehouse.fetch_one("SELECT decision_record FROM governance.datasets WHERE dataset_id = ?", [dataset_id])
+    if row is None:
+        raise RuntimeError(f"{dataset_id}: no license decision yet; materialise license_decision first")
+    return json.loads(row["decision_record"])
 
 
 def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_id: str,

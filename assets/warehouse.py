@@ -111,6 +111,8 @@ CREATE TABLE IF NOT EXISTS governance.steward_overrides (
     run_id VARCHAR,
     withdrawn BOOLEAN
 );
+ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS license VARCHAR;
+ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS evidence VARCHAR;
 CREATE OR REPLACE VIEW governance.latest_snapshots AS
     SELECT * FROM governance.snapshots WHERE retired_at IS NULL
     QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY coalesce(current_at, created_at) DESC) = 1;

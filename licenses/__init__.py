@@ -30,10 +30,12 @@ from licenses.policy import (
     license_traits,
     load_policy,
 )
+from licenses.release import LicenseRelease, hub_license, license_release, spdx_text
 
 __all__ = [
     "LicenseDecision",
     "LicenseInfo",
+    "LicenseRelease",
     "LicenseSignal",
     "Policy",
     "PolicyError",
@@ -45,7 +47,9 @@ __all__ = [
     "copyright_holders",
     "decide",
     "extract_copyright",
+    "hub_license",
     "license_traits",
+    "license_release",
     "load_policy",
     "reconcile",
     "signal",
@@ -53,4 +57,5 @@ __all__ = [
     "signals_from_datapackage",
     "signals_from_file",
     "signals_from_hub_card",
+    "spdx_text",
 ]

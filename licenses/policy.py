@@ -20,9 +20,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from licenses.classify import classify
 from licenses.copyright import copyright_holders, extract_copyright
 from licenses.evidence import LicenseSignal, reconcile
 from licenses.info import LicenseInfo, unknown
+from licenses.release import PUBLIC_DOMAIN_NAME, LicenseRelease, license_release
 
 POLICY_DIR = Path(__file__).with_name("policies")
 DECISIONS = ("publish", "quarantine", "blocked")  # least to most strict
@@ -74,9 +76,11 @@ class SignOff:
     who: str
     when: str  # ISO date or timestamp
     why: str
+    license: str | None = None  # the license the steward confirms: an SPDX id or expression, or "public-domain"
+    evidence: str | None = None  # what confirms it (for public domain: the statement, published as LICENSE)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class LicenseDecision:
     sign_off: SignOff | None
     conflicts: list[str] = field(default_factory=list)
     copyright: list[str] = field(default_factory=list)  # notices found in the evidence
+    release: LicenseRelease | None = None  # how the license is published; None unless the decision is publish
 
     def to_dict(self) -> dict:
         return {
@@ -102,6 +107,7 @@ class LicenseDecision:
             "sign_off": self.sign_off.to_dict() if self.sign_off else None,
             "conflicts": list(self.conflicts),
             "copyright": list(self.copyright),
+            "release": self.release.to_dict() if self.release else None,
         }
 
 
@@ -221,14 +227,16 @@ def _format(rule: Rule, info: LicenseInfo, conflicts: list[str]) -> str:
 
 
 def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | None = None) -> LicenseDecision:
-    """Publish, block or quarantine a dataset from its license evidence under a policy."""
-    notices = [n for s in signals for n in extract_copyright(s.text)]
-    notices = list(dict.fromkeys(notices))
+    """Publish, block or quarantine a dataset from its license evidence under a policy.
+
+    `publish` is decided only when the snapshot can be published as it is: the license has a name the Hub
+    accepts and a full text to ship with the data (see licenses/release.py); otherwise the dataset waits."""
+    notices = list(dict.fromkeys(n for s in signals for n in extract_copyright(s.text)))
     if not signals:
         license = unknown("no license evidence found")
         result = LicenseDecision(policy.no_evidence.decision, [_format(policy.no_evidence, license, [])], license, [],
                                  policy.name, True, None)
-        return _apply_sign_off(result, policy, sign_off)
+        return _released(_apply_sign_off(result, policy, sign_off, notices), signals, sign_off)
     reconciled = reconcile(signals)
     license, conflicts = reconciled.license, reconciled.conflicts
     judged = [(trait, info, _rule_for(trait, policy)) for trait, info in _judged_traits(license, signals, conflicts)]
@@ -248,30 +256,72 @@ def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | Non
         conflicts=conflicts,
         copyright=notices,
     )
-    return _apply_sign_off(result, policy, sign_off, [trait for trait, _, _ in judged])
+    released = _apply_sign_off(result, policy, sign_off, notices, [trait for trait, _, _ in judged])
+    return _released(released, signals, sign_off)
 
 
-def _apply_sign_off(
-    result: LicenseDecision, policy: Policy, sign_off: SignOff | None, traits: list[str] | None = None
-) -> LicenseDecision:
-    """A steward's sign-off releases a quarantine, unless the license forbids redistribution."""
+def _released(result: LicenseDecision, signals: list[LicenseSignal], sign_off: SignOff | None) -> LicenseDecision:
+    """A publish decision with how its license is published, or a quarantine when it cannot be."""
+    if result.decision != "publish":
+        return result
+    if sign_off is not None and sign_off.license:  # the steward's confirmation is evidence of the license too
+        signals = [*signals, LicenseSignal("sign_off", sign_off.evidence or sign_off.why, result.license)]
+    release = license_release(result.license, signals)
+    if release is not None:
+        return dataclasses.replace(result, release=release)
+    reason = (f"license {result.license.label} has no full text to publish with the data: put its text beside the "
+              "source (LICENSE) or name its SPDX id in the catalog, then a steward can review it")
+    return dataclasses.replace(result, decision="quarantine", reasons=[reason, *result.reasons], needs_review=True)
+
+
+def _confirmed_license(sign_off: SignOff) -> LicenseInfo | None:
+    """The license a sign-off names: an SPDX id or expression, or public domain; None when it names neither."""
+    text = (sign_off.license or "").strip()
+    statement = sign_off.evidence or sign_off.why
+    if text.lower().replace(" ", "-") == PUBLIC_DOMAIN_NAME:
+        info = classify(statement)
+        info = info if info.public_domain else classify("public domain")
+    else:
+        info = classify(text)
+        if not info.spdx or info.confidence < 1.0:
+            return None
+    return dataclasses.replace(info, evidence=f"confirmed by steward {sign_off.who} on {sign_off.when}: {statement}")
+
+
+def _apply_sign_off(result: LicenseDecision, policy: Policy, sign_off: SignOff | None, notices: list[str],
+                    traits: list[str] | None = None) -> LicenseDecision:
+    """A steward's sign-off releases a quarantine, naming the license it confirms; never when the evidence or
+    that license forbids redistribution, and never a blocked dataset."""
     if sign_off is None:
         return result
     who = f"{sign_off.who} on {sign_off.when}"
     if result.decision == "publish":
         return dataclasses.replace(result, sign_off=sign_off)
+
+    def refused(why: str) -> LicenseDecision:
+        return dataclasses.replace(result, reasons=[*result.reasons, f"sign-off by {who} {why}"])
+
     if result.decision == "blocked":
-        refusal = (
-            f"sign-off by {who} does not apply: a sign-off releases quarantined datasets only;"
-            " a blocked license needs a policy that allows it"
-        )
-        return dataclasses.replace(result, reasons=[*result.reasons, refusal])
+        return refused("does not apply: a sign-off releases quarantined datasets only; a blocked license needs a "
+                       "policy that allows it")
     forbidding = sorted(set(traits or []) & policy.sign_off_cannot_release)
     if forbidding:
-        refusal = (
-            f"sign-off by {who} cannot release this dataset:"
-            f" its license forbids redistribution ({', '.join(forbidding)})"
-        )
-        return dataclasses.replace(result, reasons=[*result.reasons, refusal])
+        return refused(f"cannot release this dataset: its license forbids redistribution ({', '.join(forbidding)})")
+    license = result.license
+    if sign_off.license:
+        license = _confirmed_license(sign_off)
+        if license is None:
+            return refused(f"cannot release this dataset: it names {sign_off.license!r}, which is neither an SPDX "
+                           "license id nor public-domain")
+    elif not (license.spdx or license.public_domain):
+        return refused("cannot release this dataset: a sign-off must name the license it confirms (an SPDX id or "
+                       "public-domain, with the evidence)")
+    rules = [(trait, _rule_for(trait, policy)) for trait in license_traits(license)]
+    not_publishable = [(trait, rule) for trait, rule in rules if rule.decision != "publish"]
+    if not_publishable:
+        trait, rule = not_publishable[0]
+        return refused(f"cannot release this dataset: the license it confirms is {trait} "
+                       f"({_format(rule, license, [])})")
     released = [f"released by steward {who}: {sign_off.why}", *(f"was quarantined: {r}" for r in result.reasons)]
-    return dataclasses.replace(result, decision="publish", reasons=released, needs_review=False, sign_off=sign_off)
+    return dataclasses.replace(result, decision="publish", reasons=released, needs_review=False, sign_off=sign_off,
+                               license=license, obligations=_obligations(license, copyright_holders(notices), policy))

@@ -58,7 +58,7 @@ def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) 
         for dataset_id in dataset_ids:
             result = job.execute_in_process(partition_key=dataset_id, instance=instance, raise_on_error=False,
                                             run_config=run_config, tags=run_tags(catalog, dataset_id))
-            outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result)))
+            outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result), result.run_id))
     return outcomes
 
 

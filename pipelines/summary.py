@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from assets.store import latest_checks
 from assets.warehouse import Warehouse
 
+COLUMNS = ("dataset", "license", "decision", "checks", "snapshot", "outcome")
 
-def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None) -> dict:
+
+def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, run_id: str | None = None) -> dict:
+    """One dataset's outcome. With the run's id, a run that made no new snapshot says since when nothing changed."""
     dataset = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [dataset_id]) or {}
     snapshot = warehouse.fetch_one("SELECT * FROM governance.latest_snapshots WHERE dataset_id = ?",
                                    [dataset_id]) or {}
+    checks = latest_checks(warehouse, snapshot["snapshot_id"]) if snapshot else []
     if error:
         outcome = f"FAILED: {error}"
     elif snapshot.get("published_tag"):
@@ -17,26 +23,38 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None) ->
     elif dataset.get("decision") and dataset["decision"] != "publish":
         outcome = f"not published: {dataset['decision_reason']}"
     elif snapshot.get("checks_passed") is False:
-        failed = [c["check_name"] for c in latest_checks(warehouse, snapshot["snapshot_id"])
-                  if not c["passed"] and c["severity"] == "ERROR"]
+        failed = [c["check_name"] for c in checks if not c["passed"] and c["severity"] == "ERROR"]
         outcome = f"not published: blocking quality checks failed ({', '.join(failed)})"
     else:
         outcome = f"not published: {snapshot.get('publish_error') or 'see the run in the Dagster UI'}"
-    checks = {True: "passed", False: "failed", None: "-"}[snapshot.get("checks_passed")]
+    unchanged = bool(not error and run_id and snapshot and snapshot["run_id"] != run_id)
+    record = json.loads(dataset["decision_record"]) if dataset.get("decision_record") else {}
     return {
         "dataset": dataset_id,
         "license": dataset.get("license_spdx") or ("unknown" if dataset else "-"),
         "decision": dataset.get("decision", "-"),
-        "checks": checks,
+        "checks": {True: "passed", False: "failed", None: "-"}[snapshot.get("checks_passed")],
         "snapshot": snapshot.get("snapshot_id", "-"),
         "outcome": outcome,
         "error": error,
+        "unchanged_since": f"{snapshot['created_at']:%Y-%m-%d %H:%M:%S %Z}" if unchanged else None,
+        "obligations": record.get("obligations") or [],
+        "warnings": [c["check_name"] for c in checks if not c["passed"] and c["severity"] != "ERROR"],
     }
 
 
 def format_table(outcomes: list[dict]) -> str:
-    columns = ("dataset", "license", "decision", "checks", "snapshot", "outcome")
-    widths = {c: max(len(c), *(len(str(o[c])) for o in outcomes)) for c in columns[:-1]}
-    lines = ["  ".join(c.ljust(widths.get(c, 0)) for c in columns)]
-    lines += ["  ".join(str(o[c]).ljust(widths.get(c, 0)) for c in columns) for o in outcomes]
+    """A table of outcomes, then per dataset what a steward must know: unchanged since when, the obligations a
+    consumer takes on, and the warning-level checks that failed (they do not block the publish)."""
+    widths = {c: max(len(c), *(len(str(o[c])) for o in outcomes)) for c in COLUMNS[:-1]}
+    lines = ["  ".join(c.ljust(widths.get(c, 0)) for c in COLUMNS)]
+    lines += ["  ".join(str(o[c]).ljust(widths.get(c, 0)) for c in COLUMNS) for o in outcomes]
+    for outcome in outcomes:
+        details = ([f"  unchanged since {outcome['unchanged_since']}: no new snapshot, nothing republished"]
+                   if outcome.get("unchanged_since") else [])
+        details += [f"  obligation: {obligation}" for obligation in outcome.get("obligations") or []]
+        details += [f"  warning: check {name} failed (WARN: shown, not blocking)" for name in outcome.get("warnings")
+                    or []]
+        if details:
+            lines += ["", f"{outcome['dataset']}:", *details]
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from licenses import (
 )
 from licenses.policy import POLICY_DIR, Rule
 
-STEWARD = SignOff(who="ana.steward", when="2025-03-01", why="upstream confirmed CC BY 4.0 by e-mail")
+STEWARD = SignOff(who="ana.steward", when="2025-03-01", why="upstream confirmed CC BY 4.0 by e-mail",
+                  license="CC-BY-4.0")
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,54 @@ def test_sign_off_releases_a_quarantine_and_is_recorded(default):
     assert result.sign_off == STEWARD
     assert result.reasons[0] == "released by steward ana.steward on 2025-03-01: upstream confirmed CC BY 4.0 by e-mail"
     assert any(r.startswith("was quarantined: license unknown") for r in result.reasons)
-    assert result.to_dict()["sign_off"] == {"who": "ana.steward", "when": "2025-03-01", "why": STEWARD.why}
+    assert result.to_dict()["sign_off"] == {"who": "ana.steward", "when": "2025-03-01", "why": STEWARD.why,
+                                            "license": "CC-BY-4.0"}
+    assert result.license.spdx == "CC-BY-4.0" and "confirmed by steward ana.steward" in result.license.evidence
+    assert result.release.hub_license == "cc-by-4.0" and result.release.text_from == "spdx:CC-BY-4.0"
+
+
+def test_a_sign_off_must_name_the_license_it_confirms(default):
+    unnamed = decide_text("other", default, dataclasses.replace(STEWARD, license=None))
+    assert unnamed.decision == "quarantine" and unnamed.sign_off is None
+    assert "must name the license it confirms" in unnamed.reasons[-1]
+    bogus = decide_text("other", default, dataclasses.replace(STEWARD, license="the usual terms"))
+    assert bogus.decision == "quarantine" and "neither an SPDX license id nor public-domain" in bogus.reasons[-1]
+    restricted = decide_text("other", default, dataclasses.replace(STEWARD, license="CC-BY-NC-4.0"))
+    assert restricted.decision == "quarantine" and "non-commercial" in restricted.reasons[-1]
+
+
+def test_a_public_domain_sign_off_publishes_its_evidence_as_the_license_text(default):
+    statement = "The authors placed this table in the public domain (letter of 2026-11-30)."
+    sign_off = dataclasses.replace(STEWARD, license="public-domain", evidence=statement)
+    result = decide_text("other", default, sign_off)
+    assert result.decision == "publish" and result.license.public_domain
+    assert (result.release.hub_license, result.release.license_name) == ("other", "public-domain")
+    assert result.release.statement == statement and result.release.text_from == "statement:sign_off"
+
+
+@pytest.mark.parametrize("statement", ["This is public domain.", "This data is in the public domain."])
+def test_a_public_domain_statement_is_published_with_the_statement_as_its_text(default, statement):
+    result = decide_text(statement, default)
+    assert result.decision == "publish"
+    assert (result.release.hub_license, result.release.license_name) == ("other", "public-domain")
+    assert result.release.statement == statement and result.release.text_from == "statement:catalog"
+
+
+@pytest.mark.parametrize(("text", "hub_license", "text_from"), [
+    ("CC0-1.0", "cc0-1.0", "spdx:CC0-1.0"),
+    ("BSD-3-Clause", "bsd-3-clause", "spdx:BSD-3-Clause"),
+    ("MIT OR Apache-2.0", "other", "spdx:MIT OR Apache-2.0"),
+])
+def test_an_spdx_license_is_published_with_its_full_text(default, text, hub_license, text_from):
+    result = decide_text(text, default)
+    assert result.decision == "publish"
+    assert (result.release.hub_license, result.release.text_from) == (hub_license, text_from)
+
+
+def test_a_license_known_only_by_name_waits_for_its_text(default):
+    result = decide_text("CC BY", default)  # no version: no SPDX id, no text to publish
+    assert result.decision == "quarantine" and result.release is None
+    assert "no full text to publish" in result.reasons[0]
 
 
 def test_sign_off_releases_a_conflict(default):

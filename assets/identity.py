@@ -1,0 +1,29 @@
+"""The snapshot id's recipe, in one place: a snapshot is the same snapshot only when all of these are the same.
+
+- the bytes of every input (their sha256),
+- how they are converted (format and reading options, and the snapshot format's version),
+- the license decision record that travels with the snapshot (provenance.json, the card, croissant.json).
+
+So a tag never moves: a license fixed over unchanged bytes is a new decision, hence a new snapshot and a new tag,
+and everything published at one tag tells the same story."""
+
+from __future__ import annotations
+
+from assets.catalog import CatalogEntry
+from assets.warehouse import fingerprint
+
+# Bump when the conversion changes what a snapshot holds, so unchanged sources still get a new snapshot.
+SNAPSHOT_FORMAT = "1"
+
+
+def conversion_options(entry: CatalogEntry) -> dict:
+    """Everything that decides how the source bytes become the snapshot's rows."""
+    return {"format": entry.format, "null_values": list(entry.null_values), "snapshot_format": SNAPSHOT_FORMAT}
+
+
+def snapshot_recipe(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict) -> dict:
+    return {"inputs": sorted(input_sha256s), "conversion": conversion_options(entry), "decision": decision_record}
+
+
+def snapshot_id_for_decision(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict) -> str:
+    return f"{entry.id}-{fingerprint(snapshot_recipe(entry, input_sha256s, decision_record))[:12]}"
