@@ -273,9 +273,13 @@ def test_steward_sign_off_releases_a_quarantine_and_holds_for_the_same_bytes(wor
     decide = [raw_source, license_decision]
     assert metadata_of(materialize(instance, decide, "penguins"), "license_decision")["decision"] == "quarantine"
 
-    released = materialize(instance, decide, "penguins", steward(signed_off_by="Ada Steward",
+    unnamed = materialize(instance, decide, "penguins", steward(signed_off_by="Ada Steward",
+                                                                reason="CC0 confirmed by the authors"))
+    assert metadata_of(unnamed, "license_decision")["decision"] == "quarantine"  # which license, it does not say
+    released = materialize(instance, decide, "penguins", steward(signed_off_by="Ada Steward", license="CC0-1.0",
                                                                  reason="CC0 confirmed by the authors"))
     assert metadata_of(released, "license_decision")["decision"] == "publish"
+    assert metadata_of(released, "license_decision")["license_spdx"] == "CC0-1.0"
     nightly = materialize(instance, decide, "penguins")  # no config: the recorded sign-off still holds
     assert metadata_of(nightly, "license_decision")["sign_off"]["who"] == "Ada Steward"
     record = json.loads(query(workspace, "SELECT decision_record FROM governance.datasets")[0][0])
