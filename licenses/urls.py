@@ -1,5 +1,6 @@
 """License URLs: Creative Commons deeds and legal code, Open Data Commons, SPDX, OSI,
-choosealicense.com, GNU, Apache, national open-government licences and model-license pages.
+choosealicense.com, GNU, Apache, national open-government licences and model-license pages,
+then any URL the license database lists for exactly one SPDX license (licensedb.py).
 
 Offline: only the URL's shape is read. A URL that is not one of these (a GitHub LICENSE
 file, a project page) is no evidence of which license applies.
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from licenses import creative_commons
 from licenses.info import LicenseInfo
 from licenses.known import KnownLicense, canonical_spdx_id, known_license
+from licenses.licensedb import spdx_for_url
 from licenses.text import normalise
 
 
@@ -105,4 +107,5 @@ def license_from_url(url: str) -> LicenseInfo | None:
             known = resolver(match)
             if known is not None:
                 return known.info(0.95, f"license URL {url}")
-    return None
+    known = _by_id(spdx_for_url(url))
+    return known.info(0.9, f"license URL {url}") if known is not None else None
