@@ -25,10 +25,13 @@ FRONT_MATTER_FIELDS = frozenset(
 )
 FIELD_RE = re.compile(r"^([a-z_]+):")
 URL_FIELDS = ("text_urls", "osi_url", "homepage_url", "other_urls")
-# A name without one of these words is only a license when the text says "license" beside it.
+# A name without one of these words ("Python", "Carnegie Mellon Contributors", "Standard ML of
+# New Jersey", "CC BY-SA 4.0") may be a product, an organisation or a phrase in prose: it names a
+# license only as the whole text or with "license" right beside it.
 LICENSE_WORDS = frozenset(
-    "license licensed agreement exception terms notice dedication waiver permission copyright public".split()
+    "license licensing lizenz agreement eula exception terms notice dedication certification mark".split()
 )
+SCANCODE_REF_PREFIX = "LicenseRef-scancode-"
 URL_SCHEME_RE = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 
 
@@ -51,7 +54,7 @@ class LicenseRecord:
 class NameEntry:
     tokens: tuple[str, ...]  # the normalised name, split into words
     spdx: str
-    word_like: bool  # needs "license" beside it in prose (e.g. "Python", "Unicode DFS 2016")
+    word_like: bool  # needs "license" beside it in prose (see LICENSE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,7 @@ def _urls(entry: dict) -> list[str]:
 
 
 def _word_like(tokens: tuple[str, ...]) -> bool:
-    """Names that are also ordinary words or product names in prose ("Python", "Zlib", "Unicode DFS 2016")."""
-    alphabetic = [t for t in tokens if t.isalpha() and t != "the"]
-    return not LICENSE_WORDS & set(tokens) and len(alphabetic) <= 2
+    return not LICENSE_WORDS & set(tokens)
 
 
 def _records(entries: dict[str, dict]) -> dict[str, LicenseRecord]:
@@ -175,6 +176,11 @@ def _name_index(records: dict[str, LicenseRecord]) -> dict[str, tuple[NameEntry,
 def _url_index(records: dict[str, LicenseRecord], entries: dict[str, dict]) -> dict[str, str]:
     """URLs that name exactly one license: a URL any other ScanCode license also lists is dropped."""
     spdx_by_key = {r.scancode_key: r.spdx for r in records.values() if r.scancode_key}
+    for record in records.values():  # ScanCode's variants of one license ("etalab-2.0-fr") name it too
+        entry = entries.get(record.scancode_key or "", {})
+        for alias in entry.get("other_spdx_license_keys") or []:
+            if alias.startswith(SCANCODE_REF_PREFIX):
+                spdx_by_key.setdefault(alias.removeprefix(SCANCODE_REF_PREFIX), record.spdx)
     claims: dict[str, set[str]] = {}
     for key, entry in entries.items():
         for url in _urls(entry):

@@ -79,8 +79,8 @@ URL_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], KnownLicense |
         (r"^mozilla\.org/(?:en-US/)?MPL/(\d\.\d)", lambda m: _by_id(f"MPL-{m.group(1)}")),
         (r"^eclipse\.org/legal/epl-(\d\.\d)", lambda m: _by_id(f"EPL-{m.group(1)}")),
         (
-            r"^nationalarchives\.gov\.uk/doc/open-government-licen[cs]e/version/(\d)",
-            lambda m: _by_id(f"OGL-UK-{m.group(1)}.0"),
+            r"^nationalarchives\.gov\.uk/doc/open-government-licen[cs]e(?:/version/(\d))?",
+            lambda m: _by_id(f"OGL-UK-{m.group(1)}.0" if m.group(1) else "x-ogl-uk"),
         ),
         (r"^open\.canada\.ca/.*open-government-licen[cs]e-canada", lambda m: _by_id("OGL-Canada-2.0")),
         (r"^(?:etalab\.gouv\.fr/licence-ouverte|github\.com/etalab/licence-ouverte)", lambda m: _by_id("etalab-2.0")),
