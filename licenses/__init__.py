@@ -2,7 +2,7 @@
 
 classify() maps any license string to an SPDX id (or None), a use class and obligations;
 evidence.py gathers and reconciles signals from each source; policy.py decides, from a
-policy file, whether a dataset may be published. A plain library: no pipeline imports,
+policy file, whether a dataset may be published; license_text() gives a license's full text. A plain library: no pipeline imports,
 and the SPDX data and policy files load lazily on first use.
 """
 
@@ -30,6 +30,7 @@ from licenses.policy import (
     license_traits,
     load_policy,
 )
+from licenses.texts import license_text
 
 __all__ = [
     "LicenseDecision",
@@ -45,6 +46,7 @@ __all__ = [
     "copyright_holders",
     "decide",
     "extract_copyright",
+    "license_text",
     "license_traits",
     "load_policy",
     "reconcile",
