@@ -146,7 +146,7 @@ def _records(entries: dict[str, dict]) -> dict[str, LicenseRecord]:
             short_names = [n for n in (entry.get("short_name"), entry.get("name")) if n and n != item.name]
             records[spdx.lower()] = LicenseRecord(
                 spdx=spdx,
-                name=item.name,
+                name=" ".join(item.name.split()),  # the list has stray runs of spaces
                 is_exception=is_exception,
                 category=category or entry.get("category") or "",
                 scancode_key=key if entry else None,
