@@ -98,11 +98,12 @@ def _scancode_entries() -> dict[str, dict]:
     """ScanCode key -> front matter, for every active license in licensedcode-data."""
     import yaml  # deferred with the rest of the database
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # the base loader keeps every value a string: no type guessing, a third faster
+    loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     paths = sorted(license_files_dir().glob("*.LICENSE"))
     stream = "".join(f"---\n{_front_matter(path)}\n" for path in paths)  # one parse for all files
     entries = (entry for entry in yaml.load_all(stream, Loader=loader) if entry)
-    return {entry["key"]: entry for entry in entries if not entry.get("is_deprecated")}
+    return {entry["key"]: entry for entry in entries if entry.get("is_deprecated") not in ("yes", "true")}
 
 
 def _scancode_keys_by_spdx(entries: dict[str, dict]) -> dict[str, tuple[str, str]]:
