@@ -2,8 +2,9 @@
 
 classify() maps any license string to an SPDX id (or None), a use class and obligations;
 evidence.py gathers and reconciles signals from each source; policy.py decides, from a
-policy file, whether a dataset may be published; license_text() gives a license's full text. A plain library: no pipeline imports,
-and the SPDX data and policy files load lazily on first use.
+policy file, whether a dataset may be published; license_text() gives a license's full
+text. A plain library: no pipeline imports, and the license data and policy files load
+lazily on first use.
 """
 
 from licenses.classify import classify
