@@ -24,7 +24,12 @@ FRONT_MATTER_FIELDS = frozenset(
     text_urls other_urls osi_url is_exception is_deprecated""".split()
 )
 FIELD_RE = re.compile(r"^([a-z_]+):")
-URL_FIELDS = ("text_urls", "osi_url", "homepage_url", "other_urls")
+# Where the license text is, and pages about the license (or its project's home page).
+TEXT_URL_FIELDS = ("osi_url", "text_urls")
+PAGE_URL_FIELDS = ("homepage_url", "other_urls")
+# A page names the license when its path says "license" (or the like) or a word of the id.
+LICENSE_PATH_RE = re.compile(r"licen[cs]|copying|copyright|legal|terms|eula|agreement|policy", re.IGNORECASE)
+SEARCH_URL_RE = re.compile(r"[?&]q=|/search\b", re.IGNORECASE)
 # A name without one of these words ("Python", "Carnegie Mellon Contributors", "Standard ML of
 # New Jersey", "CC BY-SA 4.0") may be a product, an organisation or a phrase in prose: it names a
 # license only as the whole text or with "license" right beside it.
@@ -122,11 +127,22 @@ def _scancode_keys_by_spdx(entries: dict[str, dict]) -> dict[str, tuple[str, str
     return keys
 
 
-def _urls(entry: dict) -> list[str]:
-    urls = [entry.get(field) for field in URL_FIELDS]
-    urls += list(entry.get("text_urls") or []) + list(entry.get("other_urls") or [])
+def _urls(entry: dict, fields: tuple[str, ...]) -> list[str]:
+    values = [entry.get(field) for field in fields]
+    urls = [url for value in values for url in (value if isinstance(value, list) else [value])]
     # other_urls also holds copyright lines and e-mail addresses; a bare domain is a project home page
     return [url for url in urls if isinstance(url, str) and re.match(r"https?://[^/\s]+/\S", url)]
+
+
+def _identifying_urls(entry: dict, spdx: str) -> set[str]:
+    """Bare URLs of the license's text, and of pages whose path names a license or this id."""
+    id_words = set(re.findall(r"[a-z]{3,}", spdx.lower()))
+    found = {bare_url(url) for url in _urls(entry, TEXT_URL_FIELDS)}
+    for url in map(bare_url, _urls(entry, PAGE_URL_FIELDS)):
+        path = url.partition("/")[2]
+        if LICENSE_PATH_RE.search(path) or any(word in path for word in id_words):
+            found.add(url)
+    return {url for url in found if not SEARCH_URL_RE.search(url)}
 
 
 def _word_like(tokens: tuple[str, ...]) -> bool:
@@ -152,7 +168,7 @@ def _records(entries: dict[str, dict]) -> dict[str, LicenseRecord]:
                 category=category or entry.get("category") or "",
                 scancode_key=key if entry else None,
                 short_names=tuple(dict.fromkeys(short_names)),
-                urls=tuple(dict.fromkeys(_urls(entry))),
+                urls=tuple(dict.fromkeys(_urls(entry, TEXT_URL_FIELDS + PAGE_URL_FIELDS))),
             )
     return records
 
@@ -175,7 +191,7 @@ def _name_index(records: dict[str, LicenseRecord]) -> dict[str, tuple[NameEntry,
 
 
 def _url_index(records: dict[str, LicenseRecord], entries: dict[str, dict]) -> dict[str, str]:
-    """URLs that name exactly one license: a URL any other ScanCode license also lists is dropped."""
+    """URLs that identify exactly one license: a URL any other ScanCode license also lists is dropped."""
     spdx_by_key = {r.scancode_key: r.spdx for r in records.values() if r.scancode_key}
     for record in records.values():  # ScanCode's variants of one license ("etalab-2.0-fr") name it too
         entry = entries.get(record.scancode_key or "", {})
@@ -184,9 +200,14 @@ def _url_index(records: dict[str, LicenseRecord], entries: dict[str, dict]) -> d
                 spdx_by_key.setdefault(alias.removeprefix(SCANCODE_REF_PREFIX), record.spdx)
     claims: dict[str, set[str]] = {}
     for key, entry in entries.items():
-        for url in _urls(entry):
+        for url in _urls(entry, TEXT_URL_FIELDS + PAGE_URL_FIELDS):
             claims.setdefault(bare_url(url), set()).add(spdx_by_key.get(key, f"scancode:{key}"))
-    return {url: next(iter(ids)) for url, ids in claims.items() if len(ids) == 1 and ":" not in next(iter(ids))}
+    index = {}
+    for record in records.values():
+        for url in _identifying_urls(entries.get(record.scancode_key or "", {}), record.spdx):
+            if claims.get(url) == {record.spdx}:
+                index[url] = record.spdx
+    return index
 
 
 @cache

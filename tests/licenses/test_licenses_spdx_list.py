@@ -162,6 +162,8 @@ NOT_LICENSES = [
     "Images decoded by the PNG Reference Library version 2",
     "http://www.gnu.org/licenses/license-list.html",  # listed by many licenses in the data
     "https://www.python.org/",  # a project's home page, not its license
+    "https://blast.ncbi.nlm.nih.gov/Blast.cgi",  # a tool's page the data lists beside the NCBI notice
+    "https://www.cmu.edu/computing/",
 ]
 
 
