@@ -198,3 +198,13 @@ def test_an_exception_joins_the_license_named_before_it():
 def test_an_exception_alone_is_identified_but_grants_nothing():
     info = classify("Classpath-exception-2.0")
     assert (info.spdx, info.use, info.informative) == ("Classpath-exception-2.0", "unknown", False)
+
+
+@pytest.mark.parametrize("text", ["BSD", "License: BSD", "licensed under the BSD", "BSD licensed"])
+def test_a_bare_bsd_is_a_license_as_the_whole_text_or_beside_license(text):
+    info = classify(text)
+    assert (info.name, info.use) == ("BSD License (variant not given)", "commercial")
+
+
+def test_a_bsd_version_after_license_keeps_its_variant():
+    assert classify("## License\n[BSD 3](LICENSE)").spdx == "BSD-3-Clause"
