@@ -121,7 +121,7 @@ def _load_spdx_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     license-expression's index also gives the deprecated spellings it still resolves;
     the SPDX list adds the ids ScanCode does not know yet.
     """
-    from license_expression import get_license_index
+    from license_expression import get_license_index  # deferred: ~1 MB of JSON
 
     licenses: dict[str, str] = {}
     exceptions: dict[str, str] = {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import distribution
 from pathlib import Path
 
 from licenses.text import normalise
@@ -21,7 +20,7 @@ LICENSE_FILES_DIR = "licensedcode/data/licenses"
 # Front-matter fields we read; the rest (notes, ignorable_* lists) is skipped before parsing.
 FRONT_MATTER_FIELDS = frozenset(
     """key short_name name category spdx_license_key other_spdx_license_keys homepage_url
-    text_urls other_urls osi_url is_exception is_deprecated""".split()
+    text_urls other_urls osi_url is_deprecated""".split()
 )
 FIELD_RE = re.compile(r"^([a-z_]+):")
 # Where the license text is, and pages about the license (or its project's home page).
@@ -69,7 +68,10 @@ class LicenseDb:
     urls: dict[str, str]  # bare URL (see bare_url) -> SPDX id, only URLs naming one license
 
 
+@cache
 def license_files_dir() -> Path:
+    from importlib.metadata import distribution  # licensedcode is a namespace package: no __file__
+
     return Path(distribution("licensedcode-data").locate_file(LICENSE_FILES_DIR))
 
 
@@ -180,7 +182,7 @@ def _name_index(records: dict[str, LicenseRecord]) -> dict[str, tuple[NameEntry,
     for record in records.values():
         for name in record.short_names:
             short.setdefault(normalise(name), set()).add(record.spdx)
-    owners = {name: spdx for name, spdx in spdx_names.items()}
+    owners = dict(spdx_names)
     owners |= {name: ids.pop() for name, ids in short.items() if len(ids) == 1 and name not in spdx_names}
     by_first: dict[str, list[NameEntry]] = {}
     for name, spdx in owners.items():
