@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from licenses.known import canonical_spdx_id
 from licenses.licensedb import LicenseRecord, license_record
 
 NOT_STATED = "Copyright: not stated by the source"
@@ -28,7 +29,8 @@ HEAD_LINES = 12  # where a license's own copyright line would be
 
 
 def license_text(spdx_id: str, holders: list[str] | None = None) -> str | None:
-    """The full text of an SPDX license or exception, or None when the data has no text for it.
+    """The full text of an SPDX license or exception (any case, deprecated ids too), or None
+    when the data has no text for it.
 
     Holder placeholders ("the ORGANIZATION", "<copyright holders>", "[fullname]") are filled
     with the holders joined by ", ", or "the copyright holders" without any; year placeholders
@@ -36,7 +38,7 @@ def license_text(spdx_id: str, holders: list[str] | None = None) -> str | None:
     start with "Copyright (c) <holders>", or "Copyright: not stated by the source" without
     holders. Public-domain marks and dedications (CC0, PDM) come as their legal text, unchanged.
     """
-    record = license_record(spdx_id)
+    record = license_record(spdx_id) or license_record(canonical_spdx_id(spdx_id) or "")  # "GPL-2.0+" too
     path = record.text_path if record else None
     if record is None or path is None or not path.is_file():
         return None

@@ -63,6 +63,12 @@ def test_legal_codes_come_whole_without_an_added_copyright_line(spdx, title_word
     assert spdx in classify(text).spdx  # ScanCode's OGL text has no title and names CC BY and ODC-By too
 
 
+def test_deprecated_and_lower_case_ids_give_the_current_license_text():
+    assert license_text("GPL-2.0+") == license_text("GPL-2.0-or-later")
+    assert license_text("mit") == license_text("MIT")
+    assert "either version 2 of the License" in license_text("GPL-2.0+")
+
+
 def test_no_text_for_ids_the_data_lacks():
     assert license_text("OpenMDW-1.0") is None  # on the SPDX list, newer than licensedcode-data
     assert license_text("not-a-license") is None
