@@ -1,4 +1,4 @@
-"""Write routes: repo creation and deletion, preupload, commits, tags, and the git-LFS upload protocol."""
+"""Write routes: repo creation and deletion, the card metadata check, preupload, commits, tags, and git-LFS uploads."""
 
 from __future__ import annotations
 
