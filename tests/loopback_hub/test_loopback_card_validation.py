@@ -109,9 +109,7 @@ def test_dataset_configs_rules_do_not_apply_to_a_model_card(api: HfApi) -> None:
     assert api.model_info(REPO_ID, revision=oid).card_data["configs"] == [{"data_files": "data/*.csv"}]
 
 
-def test_a_commit_that_skips_validate_yaml_is_refused_too(
-    api: HfApi, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_commit_that_skips_validate_yaml_is_refused_too(api: HfApi, monkeypatch: pytest.MonkeyPatch) -> None:
     api.create_repo(REPO_ID, repo_type="dataset")
     monkeypatch.setattr(api, "_validate_yaml", lambda *args, **kwargs: None)
     with pytest.raises(BadRequestError, match='"license" must be one of'):
@@ -121,9 +119,7 @@ def test_a_commit_that_skips_validate_yaml_is_refused_too(
 
 def test_validate_yaml_answers_the_hub_shaped_errors(hub: HubServer) -> None:
     body = json.dumps({"content": "---\nlicense: gpl-2.0-or-later\n---\n", "repoType": "dataset"}).encode()
-    status, _, answer = call(
-        "POST", f"{hub.url}/api/validate-yaml", body, {"Content-Type": "application/json"}
-    )
+    status, _, answer = call("POST", f"{hub.url}/api/validate-yaml", body, {"Content-Type": "application/json"})
     assert status == 400
     errors = json.loads(answer)["errors"]
     assert len(errors) == 1
