@@ -8,6 +8,12 @@ Command line: `python -m loopback_hub serve --data-dir DIR [--port 8808] [--host
 LFS-mode uploads work with and without `HF_HUB_DISABLE_XET=1` (Xet is answered by `loopback_hub.xet_cas`).
 Tests of clients' error handling can make it misbehave: `hub.inject_fault("POST", r"/commit/main$", 429,
 headers={"Retry-After": "1"})` answers the next matching request with that error (`loopback_hub.faults`).
+
+Card metadata is checked like the Hub checks it, by `POST /api/validate-yaml` (400 with `{"errors": [{"message"}]}`,
+or `- Error: ...` lines to `Accept: text/plain`) and by a commit adding README.md (400): malformed YAML, a
+`license` (string or list) not among the Hub's ids (`hub_license_ids.txt`, from hub-docs), `license: other`
+without `license_name` or `license_link`, a `license_name` that is not a lowercase id, and, for datasets, a
+`configs` entry without `config_name` or a `data_files` mapping without `split` / `path` (`card_rules`).
 """
 
 from .server import HubServer

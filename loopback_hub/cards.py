@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from .card_rules import card_metadata_errors
+
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
@@ -28,6 +30,15 @@ def card_metadata(readme_text: str) -> dict[str, Any] | None:
     if not isinstance(metadata, dict):
         raise InvalidCardMetadata("README.md metadata must be a YAML mapping")
     return metadata
+
+
+def card_errors(readme_text: str, repo_type: str) -> list[str]:
+    """Why the Hub would refuse this README's metadata (malformed YAML or a broken rule); empty when it would not."""
+    try:
+        metadata = card_metadata(readme_text)
+    except InvalidCardMetadata as error:
+        return [str(error)]
+    return card_metadata_errors(metadata, repo_type) if metadata else []
 
 
 def card_tags(metadata: dict[str, Any] | None) -> list[str]:
