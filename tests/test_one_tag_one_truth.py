@@ -29,6 +29,7 @@ def two_decisions(tmp_path_factory):
     folder = root / "catalog"
     (folder / "data").mkdir(parents=True)
     (folder / "data" / "tides.jsonl").write_text("".join(json.dumps(row) + "\n" for row in ROWS))
+    (folder / "data" / "NOTICE").write_text("Copyright (c) 2026 Harbour Tide Watchers\n")
     namespace = f"truth-{uuid.uuid4().hex[:8]}"
     with environment(CATALOG_PATH=str(folder / "catalog.yaml"), WAREHOUSE_PATH=str(root / "warehouse.duckdb"),
                      HUB_NAMESPACE=namespace):
@@ -59,4 +60,5 @@ def test_each_tag_publishes_one_consistent_license(two_decisions):
         seen[spdx] = at_tag(repo_id, tag, "LICENSE")
     assert set(seen) == {"MIT", "CC0-1.0"}
     assert "Permission is hereby granted" in seen["MIT"]
+    assert "Copyright (c) Harbour Tide Watchers" in seen["MIT"]  # the MIT template's line, filled
     assert "CC0" in seen["CC0-1.0"] and "Permission is hereby granted" not in seen["CC0-1.0"]
