@@ -60,7 +60,7 @@ def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tupl
 
 
 def snapshot_id_for(entry: CatalogEntry, raw_sha256: str) -> str:
-    recipe = f"{raw_sha256}:{entry.format}:{','.join(entry.null_values)}:{SNAPSHOT_FORMAT}"
+    recipe = f"{raw_sha256}:{entry.format}:{','.join(entry.null_values)}:{SNAPSHOT_FORMAT}{entry.csv.recipe()}"
     digest = hashlib.sha256(recipe.encode()).hexdigest()
     return f"{entry.id}-{digest[:12]}"
 
@@ -75,7 +75,8 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
     work_dir = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}-", dir=dataset_dir))
     try:
         try:
-            parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet", entry.null_values)
+            parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet", entry.null_values,
+                                 entry.csv)
         except ConversionError as error:
             raise ConversionError(f"{entry.id}: {error}") from None
         provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
