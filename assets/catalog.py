@@ -271,11 +271,14 @@ def csv_options(raw: object, where: str) -> CsvOptions:
 def _codec_name(encoding: object, where: str) -> str:
     """The canonical name of a text encoding Python can decode, so spellings of one encoding give one recipe."""
     try:
-        b"".decode(str(encoding))  # refuses unknown names and bytes-to-bytes codecs such as base64
-    except LookupError:
+        info = codecs.lookup(str(encoding))
+        decodes_text = isinstance(info.incrementaldecoder().decode(b"", final=True), str)
+    except (LookupError, TypeError):
+        decodes_text = False
+    if not decodes_text:  # unknown, or a bytes-to-bytes / text-to-text codec such as base64 or rot13
         raise CatalogError(f"{where}: csv.encoding {encoding!r} is not a known text encoding "
-                           "(e.g. utf-8, utf-16, latin-1, cp1252, shift_jis)") from None
-    return codecs.lookup(str(encoding)).name
+                           "(e.g. utf-8, utf-16, latin-1, cp1252, shift_jis)")
+    return info.name
 
 
 def expand_env(value: str) -> str:
