@@ -22,8 +22,8 @@ from checks.suite import Suite, check_columns_exist, load_suite
 BLOCKING = dg.AssetCheckSpec(
     "expectation_suite", asset=snapshot, blocking=True,
     description="The dataset's ERROR-severity checks: its expectations (checks/suites/<dataset>.yaml, or the "
-                "default suite) and the governance checks at ERROR (by default license consistency and "
-                "attribution). A failure blocks publication of the snapshot.",
+                "default suite) and the governance checks at ERROR (by default license consistency, "
+                "attribution and the CSV header). A failure blocks publication of the snapshot.",
 )
 WARNINGS = dg.AssetCheckSpec(
     "expectation_warnings", asset=snapshot,
