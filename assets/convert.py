@@ -64,11 +64,7 @@ def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str,
     with tempfile.TemporaryDirectory(prefix=".convert-", dir=out_path.parent) as scratch:
         try:
             if fmt == "csv":
-                source, encoding = _readable_csv(raw_path, csv_options.encoding, Path(scratch) / "utf-8.csv")
-                reader, reader_params = csv_reader(csv_options, null_values, encoding)
-                metadata = reading_record(csv_options, sniff(source, csv_options, encoding))
-                params = [str(source), *reader_params]
-                options = f"{PARQUET_OPTIONS}, KV_METADATA {{{sql_string(CSV_METADATA_KEY)}: {sql_string(metadata)}}}"
+                source, reader, params, options = _csv_copy(raw_path, null_values, csv_options, Path(scratch))
             else:
                 source, reader, params, options = raw_path, READERS[fmt], [str(raw_path)], PARQUET_OPTIONS
             copy = f"COPY (SELECT * FROM {reader}) TO {sql_string(out_path)} ({options})"
@@ -86,6 +82,17 @@ def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str,
             _refuse_misread_csv(source, csv_options, [name for name, *_ in columns], out_path)
     return ParquetFile(out_path, file_sha256(out_path), row_count,
                        [{"name": name, "type": kind} for name, kind, *_ in columns])
+
+
+def _csv_copy(raw_path: Path, null_values: tuple[str, ...], options: CsvOptions,
+              scratch: Path) -> tuple[Path, str, list, str]:
+    """For a CSV: the file DuckDB reads, the read_csv call, its parameters and the Parquet options, which carry
+    the declared options and the sniffer's findings as key-value metadata."""
+    source, encoding = _readable_csv(raw_path, options.encoding, scratch / "utf-8.csv")
+    reader, reader_params = csv_reader(options, null_values, encoding)
+    metadata = reading_record(options, sniff(source, options, encoding))
+    parquet_options = f"{PARQUET_OPTIONS}, KV_METADATA {{{sql_string(CSV_METADATA_KEY)}: {sql_string(metadata)}}}"
+    return source, reader, [str(source), *reader_params], parquet_options
 
 
 def _readable_csv(raw_path: Path, encoding: str, utf8_copy: Path) -> tuple[Path, str]:

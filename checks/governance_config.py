@@ -1,8 +1,9 @@
 """Per-dataset settings of the governance checks: the `governance:` section of a suite file.
 
 Every check runs on every snapshot; the section only changes a check's severity and thresholds. Defaults
-follow what a steward needs to stop: a license problem or a CSV header that is data blocks publication (ERROR); data changes and
-personal-data patterns are shown for review (WARN). The format is documented in checks/suites/README.md.
+follow what a steward needs to stop: a license problem or a CSV header that is data blocks publication
+(ERROR); data changes and personal-data patterns are shown for review (WARN). The format is documented in
+checks/suites/README.md.
 """
 
 from __future__ import annotations
