@@ -215,18 +215,19 @@ def wine(tmp_path):
     datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn (dev dependency) is not installed")
     source = Path(datasets.__file__).parent / "data" / "wine_data.csv"
     if not source.is_file():
-        pytest.skip(f"scikit-learn {datasets.__name__} has no data/wine_data.csv")
+        pytest.skip("the installed scikit-learn has no sklearn/datasets/data/wine_data.csv")
     (tmp_path / "data").mkdir()
     shutil.copyfile(source, tmp_path / "data" / "wine_data.csv")
     return datasets.load_wine()
 
 
 def wine_snapshot(tmp_path: Path, csv: dict | None) -> tuple[Path, object]:
+    """The snapshot of wine_data.csv read through a catalog entry with these `csv:` options."""
     entry = {"id": "wine", "title": "Wine recognition", "format": "csv",
              "source": {"kind": "file", "path": "data/wine_data.csv"}, **({"csv": csv} if csv else {})}
     (tmp_path / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [entry]}))
     entry = load_catalog(tmp_path / "catalog.yaml").get("wine")
-    out = tmp_path / f"wine-{snapshot_id_for(entry, 'x' * 64)}.parquet"
+    out = tmp_path / "wine.parquet"
     return out, to_parquet(Path(entry.source.path), "csv", out, entry.null_values, entry.csv)
 
 
