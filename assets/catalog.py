@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -14,6 +15,8 @@ DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
 FORMATS = ("csv", "jsonl", "json", "parquet")
 SIGN_OFF_REQUIRED = {"who", "when", "why", "license"}
+# The keys of the catalog file itself; its `datasets` are CatalogEntry mappings.
+CATALOG_FIELDS = ("policy", "data_root", "allow_private_network", "datasets")
 
 
 class CatalogError(ValueError):
@@ -44,6 +47,18 @@ class Source:
 
 
 @dataclass(frozen=True)
+class CsvOptions:
+    """How a CSV source is laid out (the entry's `csv:` mapping). The defaults read a UTF-8 file whose first
+    line is its header, with the delimiter DuckDB's sniffer detects."""
+
+    header: bool = True  # the first line after skip_lines names the columns
+    skip_lines: int | None = None  # lines before the header (or the data); None: DuckDB's sniffer decides
+    columns: tuple[str, ...] = ()  # every column's name: required without a header, renames with one
+    delimiter: str | None = None  # one character; None: sniffed
+    encoding: str = "utf-8"  # a Python codec name, stored canonical (latin-1 -> iso8859-1)
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     id: str
     title: str
@@ -55,6 +70,7 @@ class CatalogEntry:
     citation: str | None = None
     key_columns: tuple[str, ...] = ()
     null_values: tuple[str, ...] = ()  # CSV spellings of a missing value, e.g. "NA"
+    csv: CsvOptions = CsvOptions()
     origin: str | None = None
     fixture: str | None = None  # set on demo entries built to show a blocked or quarantined outcome
     policy: str = "default"
@@ -65,6 +81,7 @@ class CatalogEntry:
 ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
 # What a catalog's `source:` may say besides its kind; allow_private_network is the catalog's, not a source's.
 SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network"}
+CSV_FIELDS = {f.name for f in fields(CsvOptions)}
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
         raise CatalogError(f"catalog {path} is not valid YAML: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
         raise CatalogError(f"catalog {path} must be a mapping with a 'datasets' list")
+    unknown = set(document) - set(CATALOG_FIELDS)
+    if unknown:
+        raise CatalogError(f"catalog {path}: unknown field(s) {sorted(unknown)}; known: {sorted(CATALOG_FIELDS)}")
     settings = {
         "policy": str(document.get("policy", "default")),
         "data_root": (path.parent / str(document.get("data_root", "."))).resolve(),
@@ -149,6 +169,11 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         raise CatalogError(f"{where}: key_columns must be a list of column names")
     if raw.get("visibility", "public") not in ("public", "private"):
         raise CatalogError(f"{where}: visibility must be public or private")
+    null_values = raw.get("null_values") or []
+    if not isinstance(null_values, list) or not all(isinstance(v, (str, int, float)) for v in null_values):
+        raise CatalogError(f"{where}: null_values must be a list of values, e.g. [\"NA\"]")
+    if raw.get("csv") is not None and fmt != "csv":
+        raise CatalogError(f"{where}: csv applies only to format csv, not {fmt}")
     sign_off = raw.get("sign_off")
     if sign_off is not None and (not isinstance(sign_off, dict) or not SIGN_OFF_REQUIRED <= set(sign_off)
                                  or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence"}):
@@ -164,7 +189,8 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         homepage=raw.get("homepage"),
         citation=raw.get("citation"),
         key_columns=tuple(key_columns),
-        null_values=tuple(str(v) for v in raw.get("null_values") or ()),
+        null_values=tuple(str(v) for v in null_values),
+        csv=csv_options(raw.get("csv"), where),
         origin=raw.get("origin"),
         fixture=raw.get("fixture"),
         policy=str(raw.get("policy", settings["policy"])),
@@ -204,6 +230,50 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
             raise CatalogError(f"{where}: source.max_bytes must be a whole number of bytes")
         values["max_bytes"] = int(values["max_bytes"])
     return Source(kind=kind, allow_private_network=settings["allow_private_network"], **values)
+
+
+def csv_options(raw: object, where: str) -> CsvOptions:
+    """The entry's `csv:` mapping, checked; CatalogError names the field at fault."""
+    if raw is None:
+        return CsvOptions()
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: csv must be a mapping, e.g. {{header: false, columns: [a, b]}}")
+    unknown = set(raw) - CSV_FIELDS
+    if unknown:
+        raise CatalogError(f"{where}: unknown csv field(s) {sorted(map(str, unknown))}; known: {sorted(CSV_FIELDS)}")
+    header = raw.get("header", True)
+    if not isinstance(header, bool):
+        raise CatalogError(f"{where}: csv.header must be true or false, got {header!r}")
+    skip_lines = raw.get("skip_lines")
+    if skip_lines is not None and (isinstance(skip_lines, bool) or not isinstance(skip_lines, int) or skip_lines < 0):
+        raise CatalogError(f"{where}: csv.skip_lines must be a whole number >= 0, got {skip_lines!r}")
+    columns = raw.get("columns") or []
+    if not isinstance(columns, list) or not all(isinstance(c, str) and c.strip() for c in columns):
+        raise CatalogError(f"{where}: csv.columns must be a list of column names")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise CatalogError(f"{where}: csv.columns names {repeated} more than once")
+    if not header and not columns:
+        raise CatalogError(f"{where}: csv.columns is required when csv.header is false (name every column)")
+    delimiter = raw.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise CatalogError(f"{where}: csv.delimiter must be one character other than a quote or a line break, "
+                           f"got {delimiter!r}")
+    return CsvOptions(header=header, skip_lines=skip_lines, columns=tuple(columns), delimiter=delimiter,
+                      encoding=_codec_name(raw.get("encoding", "utf-8"), where))
+
+
+def _codec_name(encoding: object, where: str) -> str:
+    """The canonical name of a text encoding Python can decode, so spellings of one encoding give one recipe."""
+    try:
+        info = codecs.lookup(str(encoding))
+        decodes_text = isinstance(info.incrementaldecoder().decode(b"", final=True), str)
+    except (LookupError, TypeError):
+        decodes_text = False
+    if not decodes_text:  # unknown, or a bytes-to-bytes / text-to-text codec such as base64 or rot13
+        raise CatalogError(f"{where}: csv.encoding {encoding!r} is not a known text encoding "
+                           "(e.g. utf-8, utf-16, latin-1, cp1252, shift_jis)")
+    return info.name
 
 
 def expand_env(value: str) -> str:

@@ -1,7 +1,9 @@
 """Convert raw bytes to one zstd Parquet file with DuckDB, streaming: the data never sits in Python memory.
 
-The source is read once, by the COPY; the schema and the row count come from the Parquet footer afterwards.
-Memory is bounded whatever the size of the source (see bench/ and the README's Performance section)."""
+The source is read once, by the COPY (a CSV's sniffer reads a sample before, and a CSV in an encoding DuckDB
+cannot decode is transcoded to UTF-8 first, a chunk at a time); the schema and the row count come from the
+Parquet footer afterwards. Memory is bounded whatever the size of the source (see bench/ and the README's
+Performance section)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,24 @@ from pathlib import Path
 
 import duckdb
 
+from assets.catalog import CsvOptions
+from assets.csv_source import (
+    CSV_METADATA_KEY,
+    TranscodingError,
+    csv_reader,
+    duckdb_encoding,
+    header_line,
+    reading_record,
+    sniff,
+    transcode_to_utf8,
+)
 from assets.sql import sql_string
 
 READERS = {
-    # RFC 4180 quoting, strictly: an unclosed quote or ragged rows must not be read as one text column.
-    "csv": "read_csv(?, header = true, auto_detect = true, quote = '\"', strict_mode = true)",
     "jsonl": "read_json(?, format = 'newline_delimited')",
     "json": "read_json(?, format = 'auto')",
     "parquet": "read_parquet(?)",
-}
+}  # csv: assets/csv_source.py builds the reader from the entry's csv options
 # Measured on 1 GB of JSONL text, 2 cores (README, Performance). DuckDB's default 122,880-row groups of ~1 KB
 # rows held ~1.6 GB; 16 MB row groups (uncompressed size) under a 512 MB limit hold ~0.4 GB, at any source size,
 # and stay small for wide rows too (164 rows of 100 KB each). zstd level 1 costs about the CPU of DuckDB's
@@ -44,49 +55,85 @@ class ParquetFile:
     columns: list[dict]  # [{"name", "type"}]
 
 
-def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str, ...] = ()) -> ParquetFile:
-    """`null_values`: CSV spellings of a missing value besides the empty field (e.g. R's "NA")."""
-    reader, params = READERS[fmt], [str(raw_path)]
-    if fmt == "csv" and null_values:
-        reader, params = reader.replace(")", ", nullstr = ?)"), [str(raw_path), ["", *null_values]]
-    copy = f"COPY (SELECT * FROM {reader}) TO {sql_string(out_path)} ({PARQUET_OPTIONS})"
-    try:
-        _copy_bounded(copy, params, spill_dir=out_path.parent)
-        with duckdb.connect() as connection:  # the footer only: no data page is read again
-            columns = connection.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_string(out_path)})").fetchall()
-            row_count = connection.execute("SELECT num_rows FROM parquet_file_metadata(?)",
-                                           [str(out_path)]).fetchone()[0]
-    except duckdb.Error as error:
-        first_line = str(error).strip().splitlines()[0]
-        if "No space left on device" in first_line:
-            raise ConversionError(f"could not write the Parquet snapshot: {first_line}") from None
-        raise ConversionError(f"could not read the source as {fmt}: {first_line}") from None
-    if fmt == "csv" and len(columns) == 1:
-        _refuse_collapsed_csv(raw_path, out_path)
+def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str, ...] = (),
+               csv_options: CsvOptions = CsvOptions()) -> ParquetFile:
+    """`null_values`: CSV spellings of a missing value besides the empty field (e.g. R's "NA"). `csv_options`:
+    the CSV's layout (catalog `csv:`); a CSV snapshot records them, with what DuckDB's sniffer found, in its
+    Parquet key-value metadata under CSV_METADATA_KEY. Temporary files (a transcoded copy, DuckDB's spill)
+    live in a scratch folder beside the output, removed after."""
+    with tempfile.TemporaryDirectory(prefix=".convert-", dir=out_path.parent) as scratch:
+        try:
+            if fmt == "csv":
+                source, reader, params, options = _csv_copy(raw_path, null_values, csv_options, Path(scratch))
+            else:
+                source, reader, params, options = raw_path, READERS[fmt], [str(raw_path)], PARQUET_OPTIONS
+            copy = f"COPY (SELECT * FROM {reader}) TO {sql_string(out_path)} ({options})"
+            _copy_bounded(copy, params, Path(scratch))
+            with duckdb.connect() as connection:  # the footer only: no data page is read again
+                columns = connection.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_string(out_path)})").fetchall()
+                row_count = connection.execute("SELECT num_rows FROM parquet_file_metadata(?)",
+                                               [str(out_path)]).fetchone()[0]
+        except duckdb.Error as error:
+            first_line = str(error).strip().splitlines()[0]
+            if "No space left on device" in first_line:
+                raise ConversionError(f"could not write the Parquet snapshot: {first_line}") from None
+            raise ConversionError(f"could not read the source as {fmt}: {first_line}") from None
+        if fmt == "csv":
+            _refuse_misread_csv(source, csv_options, [name for name, *_ in columns], out_path)
     return ParquetFile(out_path, file_sha256(out_path), row_count,
                        [{"name": name, "type": kind} for name, kind, *_ in columns])
 
 
-def _refuse_collapsed_csv(raw_path: Path, out_path: Path) -> None:
-    """When DuckDB finds no consistent dialect it falls back to one text column per line. A header that
-    holds a delimiter then means ragged rows or an unclosed quote, not a one-column file."""
-    with raw_path.open("rb") as stream:
-        header = stream.readline(1 << 16)
-    if any(delimiter in header for delimiter in (b",", b";", b"\t", b"|")):
+def _csv_copy(raw_path: Path, null_values: tuple[str, ...], options: CsvOptions,
+              scratch: Path) -> tuple[Path, str, list, str]:
+    """For a CSV: the file DuckDB reads, the read_csv call, its parameters and the Parquet options, which carry
+    the declared options and the sniffer's findings as key-value metadata."""
+    source, encoding = _readable_csv(raw_path, options.encoding, scratch / "utf-8.csv")
+    reader, reader_params = csv_reader(options, null_values, encoding)
+    metadata = reading_record(options, sniff(source, options, encoding))
+    parquet_options = f"{PARQUET_OPTIONS}, KV_METADATA {{{sql_string(CSV_METADATA_KEY)}: {sql_string(metadata)}}}"
+    return source, reader, [str(source), *reader_params], parquet_options
+
+
+def _readable_csv(raw_path: Path, encoding: str, utf8_copy: Path) -> tuple[Path, str]:
+    """The file DuckDB reads and DuckDB's name for its encoding: the source itself when DuckDB decodes its
+    encoding, else its UTF-8 transcoding written to `utf8_copy`."""
+    native = duckdb_encoding(raw_path, encoding)
+    if native:
+        return raw_path, native
+    try:
+        transcode_to_utf8(raw_path, encoding, utf8_copy)
+    except TranscodingError as error:
+        raise ConversionError(f"could not read the source as csv: {error}") from None
+    return utf8_copy, "utf-8"
+
+
+def _refuse_misread_csv(source: Path, options: CsvOptions, names: list[str], out_path: Path) -> None:
+    """Declared column names that do not match the file's columns one for one, or a file that collapsed to one
+    text column: when DuckDB finds no consistent dialect it falls back to one text column per line, and a
+    header holding a delimiter then means ragged rows or an unclosed quote, not a one-column file."""
+    problem = None
+    if options.columns and len(options.columns) != len(names):
+        problem = (f"csv.columns names {len(options.columns)} columns but the file has {len(names)} "
+                   f"(read as {', '.join(names)})")
+    elif len(names) == 1:
+        delimiters = [b",", b";", b"\t", b"|"] + ([options.delimiter.encode()] if options.delimiter else [])
+        if any(delimiter in header_line(source, options.skip_lines or 0) for delimiter in delimiters):
+            problem = ("no consistent CSV dialect (rows with different numbers of fields, or a quote that is "
+                       "never closed)")
+    if problem:
         out_path.unlink()
-        raise ConversionError("could not read the source as csv: no consistent CSV dialect (rows with different "
-                              "numbers of fields, or a quote that is never closed)")
+        raise ConversionError(f"could not read the source as csv: {problem}")
 
 
-def _copy_bounded(copy: str, params: list, spill_dir: Path) -> None:
-    """Run the COPY under MEMORY_LIMIT, spilling to a scratch folder beside the output (removed after). A
-    source whose rows cannot fit (rows of many megabytes) is converted under DuckDB's default limit instead
-    of failing: a snapshot matters more than the bound."""
-    with tempfile.TemporaryDirectory(prefix=".duckdb-spill-", dir=spill_dir) as scratch:
-        try:
-            _copy(copy, params, scratch, MEMORY_LIMIT)
-        except duckdb.OutOfMemoryException:
-            _copy(copy, params, scratch, None)
+def _copy_bounded(copy: str, params: list, scratch: Path) -> None:
+    """Run the COPY under MEMORY_LIMIT, spilling to the scratch folder. A source whose rows cannot fit (rows of
+    many megabytes) is converted under DuckDB's default limit instead of failing: a snapshot matters more than
+    the bound."""
+    try:
+        _copy(copy, params, str(scratch), MEMORY_LIMIT)
+    except duckdb.OutOfMemoryException:
+        _copy(copy, params, str(scratch), None)
 
 
 def _copy(copy: str, params: list, scratch: str, memory_limit: str | None) -> None:

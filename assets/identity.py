@@ -9,6 +9,8 @@ and everything published at one tag tells the same story."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from assets.catalog import CatalogEntry
 from assets.warehouse import fingerprint
 
@@ -18,7 +20,8 @@ SNAPSHOT_FORMAT = "1"
 
 def conversion_options(entry: CatalogEntry) -> dict:
     """Everything that decides how the source bytes become the snapshot's rows."""
-    return {"format": entry.format, "null_values": list(entry.null_values), "snapshot_format": SNAPSHOT_FORMAT}
+    return {"format": entry.format, "null_values": list(entry.null_values), "csv": dataclasses.asdict(entry.csv),
+            "snapshot_format": SNAPSHOT_FORMAT}
 
 
 def snapshot_recipe(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict) -> dict:

@@ -74,7 +74,8 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
     work_dir = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}-", dir=dataset_dir))
     try:
         try:
-            parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet", entry.null_values)
+            parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet", entry.null_values,
+                                 entry.csv)
         except ConversionError as error:
             raise ConversionError(f"{entry.id}: {error}") from None
         provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)

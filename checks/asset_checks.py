@@ -17,13 +17,13 @@ from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_g
 from checks.gx_duckdb import SAMPLE_SIZE, ExpectationOutcome, SuiteRun
 from checks.gx_worker import SuiteWorker
 from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
-from checks.suite import Suite, load_suite
+from checks.suite import Suite, check_columns_exist, load_suite
 
 BLOCKING = dg.AssetCheckSpec(
     "expectation_suite", asset=snapshot, blocking=True,
     description="The dataset's ERROR-severity checks: its expectations (checks/suites/<dataset>.yaml, or the "
-                "default suite) and the governance checks at ERROR (by default license consistency and "
-                "attribution). A failure blocks publication of the snapshot.",
+                "default suite) and the governance checks at ERROR (by default license consistency, "
+                "attribution and the CSV header). A failure blocks publication of the snapshot.",
 )
 WARNINGS = dg.AssetCheckSpec(
     "expectation_warnings", asset=snapshot,
@@ -74,7 +74,8 @@ class Evaluation:
 def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
                      great_expectations: GreatExpectations):
     """Run the dataset's Great Expectations suite and the governance checks on the snapshot and record every
-    outcome in the warehouse; the snapshot may be published only if every ERROR-severity check passed.
+    outcome in the warehouse; the snapshot may be published only if every ERROR-severity check passed. A key
+    column or suite column the snapshot does not have fails the step (MissingColumnError) before any check.
     A snapshot already checked with the same suite, settings, license decision and previous snapshot keeps its
     recorded outcomes: its Parquet file cannot have changed."""
     dataset_id = context.partition_key
@@ -82,6 +83,8 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     _, snapshot_id, row = run_snapshot(warehouse, entry, context.run.run_id)
     suite = load_suite(dataset_id, list(entry.key_columns))
     record = dataset_record(warehouse, row)
+    # A misspelt column would otherwise show only as failed not_null / unique expectations: fail the run instead.
+    check_columns_exist(suite, entry.key_columns, [column["name"] for column in record.columns], snapshot_id)
     fingerprint = checks_fingerprint(suite, record)
     stored = stored_outcomes(warehouse, snapshot_id, fingerprint)
     docs_dir = warehouse.root / "data_docs" / dataset_id

@@ -1,5 +1,5 @@
-"""Governance checks beside the GX suite: license evidence, attribution, personal data, duplicates, and the
-snapshot's schema and size against the previous snapshot of the same dataset.
+"""Governance checks beside the GX suite: license evidence, attribution, a CSV's header, personal data,
+duplicates, and the snapshot's schema and size against the previous snapshot of the same dataset.
 
 Each check is a plain function returning the same `ExpectationOutcome` as a GX expectation, so both kinds
 go to the same warehouse table and Dagster metadata. Data is read with DuckDB SQL from the snapshot's
@@ -12,6 +12,7 @@ a check unmasked.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.csv_source import CSV_METADATA_KEY
 from assets.sql import sql_identifier, sql_string
 from checks.duckdb_config import bounded_config
 from checks.governance_config import (
@@ -40,6 +42,7 @@ LICENSE_COLUMN = re.compile(r"^licen[cs]es?(?:[ _-]?(?:name|url|id|spdx|type|lin
 SPDX_OPERATORS = re.compile(r"\s+(?:AND|OR|WITH)\s+|[()]")
 MAX_LICENSE_VALUES = 1000  # distinct row license values judged; more than this fails as unjudged
 PII_SAMPLES_PER_COLUMN = 3
+NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?\s*$")
 GOVERNANCE = "governance"  # the expectation_type of a governance check's outcome
 
 
@@ -85,6 +88,7 @@ def run_governance(parquet_path: Path, record: DatasetRecord, config: Governance
         checks: dict[str, Callable] = {  # name (as in GovernanceConfig) -> check given its settings
             "license_consistency": lambda settings: license_consistency(table, declared, settings),
             "attribution_present": lambda settings: attribution_present(record.decision_record, settings),
+            "csv_header": lambda settings: csv_header(table, settings),
             "pii": lambda settings: pii(table, settings),
             "duplicate_rows": lambda settings: duplicate_rows(table, settings),
             "schema_drift": lambda settings: schema_drift(record.columns, record.previous, settings),
@@ -191,6 +195,48 @@ def attribution_present(decision_record: dict | None, settings: CheckSettings) -
         "license": label, "attribution_required": True, "attribution_chars": len(text),
         "attribution_excerpt": " ".join(text.split())[:120],
     })
+
+
+# --- how the source was read -----------------------------------------------------------------------------
+
+
+def csv_header(table: SnapshotTable, settings: CheckSettings) -> ExpectationOutcome:
+    """A CSV snapshot's header is what the catalog's `csv:` options say it is. Fails when every column name is
+    a number (the header line was data), when DuckDB's sniffer, run on the same file without the declared
+    header, disagrees about whether the first line is a header, or when the sniffer skipped leading lines the
+    catalog does not declare (a metadata line read past, the next line taken as the header). The sniffer's
+    header verdict counts only when it found a column that is not text: on all-text rows it cannot tell."""
+    name = "csv_header"
+    reading = csv_reading(table)
+    if reading is None:
+        return outcome(name, settings, True, "not read from a CSV source")
+    declared, sniffed = reading["declared"], reading["sniffed"]
+    names = [c["name"] for c in table.columns]
+    problems = []
+    if names and all(NUMBER.match(column) for column in names):
+        problems.append(f"all column names are numbers ({', '.join(names[:3])}{', …' if len(names) > 3 else ''}):"
+                        " the header is data")
+    conclusive = any(kind != "VARCHAR" for kind in sniffed["types"])
+    if conclusive and sniffed["header"] != declared["header"]:
+        problems.append(f"the sniffer finds {'a header' if sniffed['header'] else 'no header'}, "
+                        f"csv.header says {str(declared['header']).lower()}")
+    if declared["skip_lines"] is None and sniffed["skip_lines"]:
+        problems.append(f"the sniffer skips {sniffed['skip_lines']} line(s) csv.skip_lines does not declare")
+    summary = "; ".join(problems) or (f"csv.header: {str(declared['header']).lower()}, "
+                                      + ("and DuckDB's sniffer agrees" if conclusive else
+                                         "rows all text: the sniffer cannot tell"))
+    return outcome(name, settings, not problems, summary,
+                   {"problems": problems, "declared": declared, "sniffed": sniffed, "columns": names,
+                    "unexpected_count": len(problems)},
+                   names[:SAMPLE_SIZE] if problems else None)
+
+
+def csv_reading(table: SnapshotTable) -> dict | None:
+    """How the conversion read the CSV (declared options, the sniffer's findings), from the Parquet metadata;
+    None for a snapshot not converted from CSV."""
+    row = table.connection.execute(f"SELECT value FROM parquet_kv_metadata({table.path_literal}) WHERE key = ?",
+                                   [CSV_METADATA_KEY]).fetchone()
+    return json.loads(row[0].decode("utf-8")) if row else None
 
 
 # --- data -------------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Per-dataset settings of the governance checks: the `governance:` section of a suite file.
 
 Every check runs on every snapshot; the section only changes a check's severity and thresholds. Defaults
-follow what a steward needs to stop: a license problem blocks publication (ERROR); data changes and
-personal-data patterns are shown for review (WARN). The format is documented in checks/suites/README.md.
+follow what a steward needs to stop: a license problem or a CSV header that is data blocks publication
+(ERROR); data changes and personal-data patterns are shown for review (WARN). The format is documented in
+checks/suites/README.md.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class RowCountSettings(CheckSettings):
 class GovernanceConfig:
     license_consistency: CheckSettings = field(default_factory=lambda: CheckSettings("ERROR"))
     attribution_present: CheckSettings = field(default_factory=lambda: CheckSettings("ERROR"))
+    csv_header: CheckSettings = field(default_factory=lambda: CheckSettings("ERROR"))
     pii: PiiSettings = field(default_factory=lambda: PiiSettings("WARN"))
     duplicate_rows: DuplicateSettings = field(default_factory=lambda: DuplicateSettings("WARN"))
     schema_drift: CheckSettings = field(default_factory=lambda: CheckSettings("WARN"))

@@ -74,6 +74,10 @@ class SuiteError(ValueError):
     """A suite file is malformed, or names an expectation GX does not have."""
 
 
+class MissingColumnError(ValueError):
+    """The catalog's key_columns or the dataset's suite name a column the snapshot does not have."""
+
+
 @dataclass(frozen=True)
 class ExpectationSpec:
     type: str  # GX expectation type in snake_case, e.g. "expect_column_values_to_not_be_null"
@@ -211,6 +215,29 @@ def _spec(item: object, where: str, line: int) -> ExpectationSpec:
     if kind in REGEX_TYPES:
         _check_regex(kwargs, where)
     return ExpectationSpec(kind, kwargs, severity, name, line)
+
+
+def check_columns_exist(suite: Suite, key_columns: Sequence[str], columns: Sequence[str], snapshot_id: str) -> None:
+    """Every column the catalog's key_columns and the suite name (expectations, the PII check's excluded columns)
+    is one of the snapshot's `columns`; else MissingColumnError naming each missing column, where it is named,
+    and the columns there are. Expectations that test whether columns exist (expect_column_to_exist, the
+    table-level column set and list) are left to fail as expectations."""
+    named = [("the catalog's key_columns", column) for column in key_columns]
+    if suite.source != "default":  # the default suite's columns are the key columns
+        named += [(suite.where(spec), column) for spec in suite.expectations
+                  if spec.type != "expect_column_to_exist" and not spec.type.startswith("expect_table_")
+                  for column in spec.columns]
+        named += [(f"{suite.source} (governance pii exclude_columns)", column)
+                  for column in suite.governance.pii.exclude_columns]
+    missing = [(where, column) for where, column in named if column not in columns]
+    if not missing:
+        return
+    problems = []
+    for where, column in missing:
+        close = difflib.get_close_matches(column, columns, n=1)
+        problems.append(f"{where} names column {column!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise MissingColumnError(f"{suite.dataset_id}: {'; '.join(problems)}, which snapshot {snapshot_id} does not "
+                             f"have; its columns: {', '.join(columns)}")
 
 
 def expectation_type(value: object, where: str) -> str:

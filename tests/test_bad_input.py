@@ -64,6 +64,15 @@ def test_each_bad_source_fails_alone_with_a_clear_message(workspace, capsys):
     assert "FAILED" in lines["no-title"] and "missing required field 'title'" in lines["no-title"]
 
 
+def test_a_misspelt_key_column_fails_the_run_naming_the_column(workspace, capsys):
+    write_catalog(workspace, [{**GOOD, "key_columns": ["speceis"]}])
+    assert run_main([]) == 1
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("good-penguins")]
+    assert "FAILED" in line and "published" not in line
+    assert "key_columns names column 'speceis' (did you mean 'species'?)" in line
+    assert "its columns: species, island, bill_length_mm" in line
+
+
 def test_a_broken_update_keeps_the_previous_snapshot_and_tag(workspace):
     write_catalog(workspace, [GOOD])
     assert run_main([]) == 0

@@ -265,10 +265,11 @@ def test_run_governance_runs_every_check_with_the_configured_severities(pii_parq
     config = GovernanceConfig(schema_drift=CheckSettings("ERROR"), pii=PiiSettings("ERROR"))
     record = DatasetRecord(decision("CC0-1.0"), COLUMNS, previous(rows=6))
     outcomes = {o.name: o for o in run_governance(pii_parquet, record, config)}
-    assert list(outcomes) == ["license_consistency", "attribution_present", "pii", "duplicate_rows",
+    assert list(outcomes) == ["license_consistency", "attribution_present", "csv_header", "pii", "duplicate_rows",
                               "schema_drift", "row_count_change"]
     assert {name: (o.severity, o.passed) for name, o in outcomes.items()} == {
-        "license_consistency": ("ERROR", True), "attribution_present": ("ERROR", True), "pii": ("ERROR", False),
+        "license_consistency": ("ERROR", True), "attribution_present": ("ERROR", True),
+        "csv_header": ("ERROR", True), "pii": ("ERROR", False),
         "duplicate_rows": ("WARN", True), "schema_drift": ("ERROR", True), "row_count_change": ("WARN", True),
     }
     assert all(o.expectation_type == "governance" for o in outcomes.values())
@@ -282,7 +283,7 @@ def test_a_check_that_duckdb_cannot_run_fails_alone(pii_parquet, monkeypatch):
     outcomes = {o.name: o for o in run_governance(pii_parquet, DatasetRecord(decision("CC0-1.0"), COLUMNS, None),
                                                   GovernanceConfig())}
     assert not outcomes["pii"].passed and "Could not convert" in outcomes["pii"].observed["observed_value"]
-    assert outcomes["duplicate_rows"].passed and len(outcomes) == 6
+    assert outcomes["duplicate_rows"].passed and len(outcomes) == 7
 
 
 def test_the_results_table_keeps_one_row_per_check_whatever_the_values():

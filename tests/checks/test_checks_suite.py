@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from checks.suite import SUITES_DIR, ExpectationSpec, SuiteError, default_suite, load_suite
+from checks.suite import (
+    SUITES_DIR,
+    ExpectationSpec,
+    MissingColumnError,
+    SuiteError,
+    check_columns_exist,
+    default_suite,
+    load_suite,
+)
 
 EXAMPLE = """\
 # a comment line
@@ -157,3 +165,40 @@ def test_loading_suites_does_not_import_great_expectations():
     root = Path(__file__).resolve().parents[2]
     output = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "False"
+
+
+# --- columns the snapshot must have ------------------------------------------------------------------------
+
+PENGUIN_COLUMNS = ["species", "island", "bill_length_mm", "year", "sex"]
+
+
+def test_a_key_column_the_snapshot_lacks_is_an_error_naming_it_and_the_columns_there_are():
+    suite = default_suite("penguins", ["speceis"])
+    with pytest.raises(MissingColumnError) as error:
+        check_columns_exist(suite, ["speceis"], PENGUIN_COLUMNS, "penguins-0123456789ab")
+    assert str(error.value) == (
+        "penguins: the catalog's key_columns names column 'speceis' (did you mean 'species'?), which snapshot "
+        "penguins-0123456789ab does not have; its columns: species, island, bill_length_mm, year, sex")
+
+
+def test_suite_columns_the_snapshot_lacks_are_errors_naming_the_suite_line(tmp_path):
+    path = write_suite(tmp_path, EXAMPLE.replace("{column: island, regex", "{column: isle, regex") + (
+        "governance:\n  pii: {exclude_columns: [contact]}\n"))
+    suite = load_suite("penguins", suites_dir=tmp_path)
+    with pytest.raises(MissingColumnError) as error:
+        check_columns_exist(suite, ["species"], PENGUIN_COLUMNS, "penguins-0123456789ab")
+    message = str(error.value)
+    assert f"{path}:7 (regex:isle) names column 'isle'" in message
+    assert f"{path} (governance pii exclude_columns) names column 'contact'" in message
+    assert "its columns: species, island" in message
+
+
+def test_expectations_about_whether_columns_exist_are_left_to_fail_as_expectations(tmp_path):
+    write_suite(tmp_path, """\
+expectations:
+  - type: expect_column_to_exist
+    kwargs: {column: ring_id}
+  - type: expect_table_columns_to_match_ordered_list
+    kwargs: {column_list: [species, ring_id]}
+""")
+    check_columns_exist(load_suite("penguins", suites_dir=tmp_path), [], PENGUIN_COLUMNS, "penguins-0123456789ab")
