@@ -8,6 +8,7 @@ and the SPDX data and policy files load lazily on first use.
 
 from licenses.classify import classify
 from licenses.copyright import copyright_holders, extract_copyright
+from licenses.credit import credit_line
 from licenses.evidence import (
     LicenseSignal,
     Reconciled,
@@ -43,6 +44,7 @@ __all__ = [
     "available_policies",
     "classify",
     "copyright_holders",
+    "credit_line",
     "decide",
     "extract_copyright",
     "license_traits",

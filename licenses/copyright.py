@@ -45,8 +45,9 @@ PLACEHOLDER_RE = re.compile(
     re.IGNORECASE,
 )
 NOT_A_HOLDER_RE = re.compile(
-    r"^(?:notice|notices|holder|holders|owner|owners|law|laws|and|or|statement|protection|license|licence"
-    r"|infringement|treaty|act|office|related|similar|the above|this|of|in|to|is|applies|also|like)\b",
+    r"^(?:notices?|holders?|owners?|laws?|and|or|statements?|protection|license|licence"
+    r"|infringement|treaty|act|office|related|similar|the above|this|of|in|to|is|applies|also|like)\b"
+    r"|\blicen[cs]e$|^\W",
     re.IGNORECASE,
 )
 # The license document's own notice: the GPL family's header, or a Creative Commons notice
@@ -151,7 +152,7 @@ def extract_copyright(text: str) -> list[str]:
 
 def _clean_holder(part: str) -> str:
     part = re.sub(r"\s+et al\b\.?|^\W*by\b|^\s*and\b|\s(?:and|&)\s*$", " ", part.strip(), flags=re.IGNORECASE)
-    part = LICENSE_NAME_RE.sub("", " ".join(part.split())).strip(" ,;:-*'\"")
+    part = LICENSE_NAME_RE.sub("", " ".join(part.split())).strip(" ,;:-*'\"@")
     while part.endswith(" and") or part.endswith(" &"):
         part = part.rsplit(" ", 1)[0].rstrip(" ,")
     last_word = part[:-1].split(" ")[-1]
