@@ -22,12 +22,12 @@ MARKER_RE = re.compile(r"\bcopyright\b(?:\s*:)?(?:\s*(?:\(c\)|©))?|©|\(c\)(?=\
 SIGN_RE = re.compile(r"\bcopyright\b(?:\s*:)?|©|\(c\)", re.IGNORECASE)
 END_RE = re.compile(
     r"\ball rights reserved\b|\b(?:is |are )?licen[cs]ed\b|\breleased under\b|\bunder the\b|\bsee\b"
-    r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b",
+    r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$",
     re.IGNORECASE,
 )
 YEAR = r"<?\b(?:19|20)\d[\dx]\b>?"
 YEARS_RE = re.compile(
-    rf"{YEAR}(?:\s*(?:[-–,/]|and|to)\s*(?:{YEAR}|present|now|today))*(?:\s*-(?!\w))?", re.IGNORECASE
+    rf"{YEAR}(?:\s*(?:[-–,/]|and|to)\s*(?:{YEAR}|present|now|today|later))*(?:\s*-(?!\w))?", re.IGNORECASE
 )
 LEADING_YEARS_RE = re.compile(rf"^\W*{YEARS_RE.pattern}", re.IGNORECASE)
 HOLDER_SEPARATOR_RE = re.compile(rf"\s*[;,]?\s*{YEARS_RE.pattern}\s*[,:;]?\s*|\s*;\s*", re.IGNORECASE)
@@ -41,12 +41,13 @@ QUOTE_PREFIX_RE = re.compile(r"^\s*(?:#+|>+|\*+|//+|;+)\s?")
 EMAIL_RE = re.compile(r",?\s*<?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b>?")
 LICENSE_NAME_RE = re.compile(r",\s*(?:MIT|BSD|ISC|Apache|L?GPL|MPL|CC[- ]BY)\b.*$")
 PLACEHOLDER_RE = re.compile(
-    r"copyright (?:holder|owner)|name of (?:copyright )?(?:owner|author)|\b(?:yyyy|year|fullname|author name)\b",
+    r"copyright (?:holder|owner)|name of (?:copyright )?(?:owner|author)|\b(?:yyyy|year|fullname|author name)\b"
+    r"|\binitial developer\b",
     re.IGNORECASE,
 )
 NOT_A_HOLDER_RE = re.compile(
     r"^(?:notices?|holders?|owners?|laws?|and|or|statements?|protection|license|licence"
-    r"|infringement|treaty|act|office|related|similar|the above|this|of|in|to|is|applies|also|like)\b"
+    r"|infringement|treaty|act|office|related|similar|the above|this|their|of|in|to|is|applies|also|like)\b"
     r"|\blicen[cs]e$|^\W",
     re.IGNORECASE,
 )
@@ -125,7 +126,7 @@ def _paragraph_notices(lines: list[str]) -> list[str]:
         index += 1
         while found and index < len(lines) and CONTINUATION_RE.match(lines[index]):
             notice = lines[index].strip(" ,")
-            if _holders(notice) and notice not in notices:
+            if not PLACEHOLDER_RE.search(notice) and _holders(notice) and notice not in notices:
                 notices.append(notice)
             index += 1
     return notices
@@ -176,7 +177,7 @@ def _holders(notice: str) -> list[str]:
             if (
                 re.search(r"[^\W\d_]", holder)
                 and not PLACEHOLDER_RE.search(holder)
-                and not NOT_A_HOLDER_RE.match(holder)
+                and not NOT_A_HOLDER_RE.search(holder)
                 and holder not in holders
             ):
                 holders.append(holder)
