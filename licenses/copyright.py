@@ -22,17 +22,17 @@ MARKER_RE = re.compile(r"\bcopyright\b(?:\s*:)?(?:\s*(?:\(c\)|©))?|©|\(c\)(?=\
 SIGN_RE = re.compile(r"\bcopyright\b(?:\s*:)?|©|\(c\)", re.IGNORECASE)
 END_RE = re.compile(
     r"\ball rights reserved\b|\b(?:is |are )?licen[cs]ed\b|\breleased under\b|\bunder the\b|\bsee\b"
-    r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$",
+    r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$|\band it is hereby\b|\bhereby\b",
     re.IGNORECASE,
 )
 YEAR = r"<?\b(?:19|20)\d[\dx]\b>?"
 YEARS_RE = re.compile(
-    rf"{YEAR}(?:\s*(?:[-–,/]|and|to)\s*(?:{YEAR}|present|now|today|later))*(?:\s*-(?!\w))?", re.IGNORECASE
+    rf"{YEAR}(?:\s*(?:[-–,/]|and|to)\s*(?:{YEAR}|\d{{2}}\b|present|now|today|later))*(?:\s*-(?!\w))?", re.IGNORECASE
 )
 LEADING_YEARS_RE = re.compile(rf"^\W*{YEARS_RE.pattern}", re.IGNORECASE)
 HOLDER_SEPARATOR_RE = re.compile(rf"\s*[;,]?\s*{YEARS_RE.pattern}\s*[,:;]?\s*|\s*;\s*", re.IGNORECASE)
 SENTENCE_END_RE = re.compile(r"\.(?=\s+[A-Z]|\s*$)")
-ABBREVIATIONS = {"inc", "ltd", "co", "corp", "llc", "plc", "s.a", "b.v", "n.v", "jr", "sr", "st", "e.v", "ag", "al", "u.s"}
+ABBREVIATIONS = {"inc", "ltd", "co", "corp", "llc", "plc", "jr", "sr", "st", "ag", "al", "dr", "mr", "mrs", "ms", "prof"}
 # Lines continuing the holders of the notice above: "   1992-1993 Jean-loup Gailly", "  Dan Schult <d@x.edu>"
 CONTINUATION_RE = re.compile(
     r"^\s+(?:(?:19|20)\d{2}\b.*\S|[A-Z][\w.'-]*(?: [\w.'-]+){0,4} <[^<>@\s]+@[^<>\s]+>,?)\s*$"
@@ -48,7 +48,7 @@ PLACEHOLDER_RE = re.compile(
 NOT_A_HOLDER_RE = re.compile(
     r"^(?:notices?|holders?|owners?|laws?|and|or|statements?|protection|license|licence"
     r"|infringement|treaty|act|office|related|similar|the above|this|their|of|in|to|is|applies|also|like)\b"
-    r"|\blicen[cs]e$|^\W",
+    r"|^grant-|\blicen[cs]e$|\bBSD\b|\bL?GPL\b|^\W",
     re.IGNORECASE,
 )
 # The license document's own notice: the GPL family's header, or a Creative Commons notice
@@ -63,11 +63,16 @@ CODE_SCOPE_RE = re.compile(
 )
 
 
+def _is_abbreviation(word: str) -> bool:
+    """Inc, Ltd, Dr, an initial (J) or dotted initials (J.H.M, S.A, U.S)."""
+    return len(word) == 1 or "." in word or word.lower() in ABBREVIATIONS
+
+
 def _cut_sentence(segment: str) -> str:
     """Up to the first full stop that ends a sentence rather than an abbreviation (Inc.) or an initial (J.)."""
     for match in SENTENCE_END_RE.finditer(segment):
         word = re.findall(r"[\w.]+$", segment[: match.start()])
-        if not word or (word[0].lower().rstrip(".") not in ABBREVIATIONS and len(word[0]) > 1):
+        if not word or not _is_abbreviation(word[0]):
             return segment[: match.start()]
     return segment
 
@@ -125,7 +130,8 @@ def _paragraph_notices(lines: list[str]) -> list[str]:
                 found = True
         index += 1
         while found and index < len(lines) and CONTINUATION_RE.match(lines[index]):
-            notice = lines[index].strip(" ,")
+            stop = END_RE.search(lines[index])
+            notice = _cut_sentence(lines[index][: stop.start()] if stop else lines[index]).strip(" ,;:-")
             if not PLACEHOLDER_RE.search(notice) and _holders(notice) and notice not in notices:
                 notices.append(notice)
             index += 1
@@ -154,10 +160,10 @@ def extract_copyright(text: str) -> list[str]:
 def _clean_holder(part: str) -> str:
     part = re.sub(r"\s+et al\b\.?|^\W*by\b|^\s*and\b|\s(?:and|&)\s*$", " ", part.strip(), flags=re.IGNORECASE)
     part = LICENSE_NAME_RE.sub("", " ".join(part.split())).strip(" ,;:-*'\"@")
-    while part.endswith(" and") or part.endswith(" &"):
+    part = re.sub(r",?\s*\ball rights\b.*$", "", part, flags=re.IGNORECASE)
+    while part.endswith((" and", " &", " or")):
         part = part.rsplit(" ", 1)[0].rstrip(" ,")
-    last_word = part[:-1].split(" ")[-1]
-    if part.endswith(".") and last_word.lower() not in ABBREVIATIONS and len(last_word) > 1:
+    if part.endswith(".") and not _is_abbreviation(part[:-1].split(" ")[-1]):
         part = part[:-1]
     return part
 
