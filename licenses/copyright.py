@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-MARKER_RE = re.compile(r"\bcopyright\b(?:\s*:)?(?:\s*(?:\(c\)|©))?|©|\(c\)(?=\s*(?:19|20)\d{2})", re.IGNORECASE)
-SIGN_RE = re.compile(r"\bcopyright\b(?:\s*:)?|©|\(c\)", re.IGNORECASE)
+MARKER_RE = re.compile(r"\bcopyrighted\s+by\b|\bcopyright\b(?:\s*:)?(?:\s*(?:\(c\)|©))?|©|\(c\)(?=\s*(?:19|20)\d{2})", re.IGNORECASE)
+SIGN_RE = re.compile(r"\bcopyrighted\s+by\b|\bcopyright\b(?:\s*:)?|©|\(c\)", re.IGNORECASE)
 END_RE = re.compile(
     r"\ball rights reserved\b|\b(?:is |are )?licen[cs]ed\b|\breleased under\b|\bunder the\b|\bsee\b"
     r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$|\band it is hereby\b|\bhereby\b",
@@ -85,7 +85,7 @@ def _open(prefix: str, segment: str) -> bool:
 
 def _has_evidence(prefix: str, marker: str, rest: str) -> bool:
     """A year or sign after the marker, or a name right after a marker that is not part of a name itself."""
-    if re.search(r"©|\(c\)", marker, re.IGNORECASE) or LEADING_YEARS_RE.match(rest):
+    if re.search(r"©|\(c\)|\bby$", marker, re.IGNORECASE) or LEADING_YEARS_RE.match(rest):
         return True
     before = re.findall(r"(\S+)\s*$", prefix)
     part_of_a_name = bool(before) and re.fullmatch(r"[A-Z][\w.]*", before[0]) is not None
@@ -110,7 +110,7 @@ def _paragraph_notices(lines: list[str]) -> list[str]:
                 and not MARKER_RE.search(lines[index + joined + 1])
                 and not CONTINUATION_RE.match(lines[index + joined + 1])
                 and (
-                    re.search(r"(?:,|\band|&)\s*$", segment)
+                    re.search(r"(?:,|\band|&|\bof)\s*$", segment)
                     or not re.search(r"[^\W\d_]", YEARS_RE.sub("", segment[marker.end() - marker.start() :]))
                     or _open(prefix, segment)
                 )
@@ -123,6 +123,7 @@ def _paragraph_notices(lines: list[str]) -> list[str]:
             stop = END_RE.search(segment, marker.end() - marker.start())
             notice = _cut_sentence(segment[: stop.start()] if stop else segment).strip(" ,;:-")
             rest = notice[marker.end() - marker.start() :]
+            found = found or (following is None and not rest.strip())  # an empty Debian field: holders follow
             if PLACEHOLDER_RE.search(notice) or not _has_evidence(prefix, marker.group(), rest):
                 continue
             if _holders(notice) and notice not in notices:
