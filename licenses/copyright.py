@@ -38,7 +38,7 @@ CONTINUATION_RE = re.compile(
     r"^\s+(?:(?:19|20)\d{2}\b.*\S|[A-Z][\w.'-]*(?: [\w.'-]+){0,4} <[^<>@\s]+@[^<>\s]+>,?)\s*$"
 )
 QUOTE_PREFIX_RE = re.compile(r"^\s*(?:#+|>+|\*+|//+|;+)\s?")
-EMAIL_RE = re.compile(r",?\s*<?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b>?")
+EMAIL_RE = re.compile(r",?\s*<?\b[\w.+-]+(?:@| at )[\w-]+(?:(?:\.| dot )[\w-]+)+\b>?")
 LICENSE_NAME_RE = re.compile(r",\s*(?:MIT|BSD|ISC|Apache|L?GPL|MPL|CC[- ]BY)\b.*$")
 PLACEHOLDER_RE = re.compile(
     r"copyright (?:holder|owner)|name of (?:copyright )?(?:owner|author)|\b(?:yyyy|year|fullname|author name)\b"
@@ -89,7 +89,9 @@ def _has_evidence(prefix: str, marker: str, rest: str) -> bool:
         return True
     before = re.findall(r"(\S+)\s*$", prefix)
     part_of_a_name = bool(before) and re.fullmatch(r"[A-Z][\w.]*", before[0]) is not None
-    return not part_of_a_name and re.match(r"\W*[A-Z]", rest) is not None
+    # a name starts with a capital, or is a camel-cased brand at the start of a line ("Copyright nexB Inc.")
+    camel_at_line_start = not prefix.strip() and re.match(r"\s+[a-z]+[A-Z]", rest) is not None
+    return not part_of_a_name and (re.match(r"\W*[A-Z]", rest) is not None or camel_at_line_start)
 
 
 def _paragraph_notices(lines: list[str]) -> list[str]:
@@ -124,19 +126,33 @@ def _paragraph_notices(lines: list[str]) -> list[str]:
             notice = _cut_sentence(segment[: stop.start()] if stop else segment).strip(" ,;:-")
             rest = notice[marker.end() - marker.start() :]
             found = found or (following is None and not rest.strip())  # an empty Debian field: holders follow
-            if PLACEHOLDER_RE.search(notice) or not _has_evidence(prefix, marker.group(), rest):
+            if PLACEHOLDER_RE.search(line[marker.start() :]) or not _has_evidence(prefix, marker.group(), rest):
                 continue
             if _holders(notice) and notice not in notices:
                 notices.append(notice)
                 found = True
         index += 1
-        while found and index < len(lines) and CONTINUATION_RE.match(lines[index]):
+        indent = _indent(line)
+        while (
+            found
+            and index < len(lines)
+            and not MARKER_RE.search(lines[index])
+            and (CONTINUATION_RE.match(lines[index]) or _indent(lines[index]) > indent)
+        ):
+            if not CONTINUATION_RE.match(lines[index]):  # an address or affiliation under the holder above
+                index += 1
+                continue
+            indent = _indent(lines[index])
             stop = END_RE.search(lines[index])
             notice = _cut_sentence(lines[index][: stop.start()] if stop else lines[index]).strip(" ,;:-")
             if not PLACEHOLDER_RE.search(notice) and _holders(notice) and notice not in notices:
                 notices.append(notice)
             index += 1
     return notices
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip()) if line.strip() else -1
 
 
 def extract_copyright(text: str) -> list[str]:
