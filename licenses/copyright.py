@@ -5,8 +5,8 @@ right after that marker, unless it opens a line or names someone right away ("Co
 Steven Loria", Debian's "Copyright: D. Richard Hipp"); that keeps license wording out
 ("the copyright owner", "Copyright and Similar Rights", "the WIPO Copyright Treaty adopted
 on December 20, 1996"). A notice ends at "All rights reserved", a license grant, a URL or
-its sentence's end; it runs on to the next line while a quote is open or its line ends in
-a comma or "and". Indented lines after a notice that start with a year, or name someone
+its sentence's end; it runs on to the next line while a quote is open, its line ends in
+a comma, "and" or "of", or it has no name yet. Indented lines after a notice that start with a year, or name someone
 with an email, are notices of their own (Debian copyright files, author lists).
 
 Left out: the notice of a license document itself (the GPL's "Copyright (C) 2007 Free
@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import re
 
-MARKER_RE = re.compile(r"\bcopyrighted\s+by\b|\bcopyright\b(?:\s*:)?(?:\s*(?:\(c\)|©))?|©|\(c\)(?=\s*(?:19|20)\d{2})", re.IGNORECASE)
+MARKER_RE = re.compile(
+    r"\bcopyrighted\s+by\b|\bcopyright\b(?:\s*:)?(?:\s*(?:\(c\)|©))?|©|\(c\)(?=\s*(?:19|20)\d{2})", re.IGNORECASE
+)
 SIGN_RE = re.compile(r"\bcopyrighted\s+by\b|\bcopyright\b(?:\s*:)?|©|\(c\)", re.IGNORECASE)
 END_RE = re.compile(
     r"\ball rights reserved\b|\b(?:is |are )?licen[cs]ed\b|\breleased under\b|\bunder the\b|\bsee\b"
-    r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$|\band it is hereby\b|\bhereby\b",
+    r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$"
+    r"|\band it is hereby\b|\bhereby\b",
     re.IGNORECASE,
 )
 YEAR = r"<?\b(?:19|20)\d[\dx]\b>?"
 YEARS_RE = re.compile(
-    rf"{YEAR}(?:\s*(?:[-–,/]|and|to)\s*(?:{YEAR}|\d{{2}}\b|present|now|today|later))*(?:\s*-(?!\w))?", re.IGNORECASE
+    rf"{YEAR}(?:\s*(?:[-–,/]|and|to)\s*(?:{YEAR}|\d{{2}}\b|present|now|today|later))*(?:\s*-(?!\w))?",
+    re.IGNORECASE,
 )
 LEADING_YEARS_RE = re.compile(rf"^\W*{YEARS_RE.pattern}", re.IGNORECASE)
 HOLDER_SEPARATOR_RE = re.compile(rf"\s*[;,]?\s*{YEARS_RE.pattern}\s*[,:;]?\s*|\s*;\s*", re.IGNORECASE)
@@ -94,6 +98,35 @@ def _has_evidence(prefix: str, marker: str, rest: str) -> bool:
     return not part_of_a_name and (re.match(r"\W*[A-Z]", rest) is not None or camel_at_line_start)
 
 
+def _joined_segment(lines: list[str], index: int, segment: str, prefix: str, marker_length: int) -> str:
+    """The notice's segment, run on over the next lines while it is plainly unfinished."""
+    for following in lines[index + 1 : index + 4]:
+        unfinished = (
+            re.search(r"(?:,|\band|&|\bof)\s*$", segment)  # "Foo,", "Foo and", "University of"
+            or not re.search(r"[^\W\d_]", YEARS_RE.sub("", segment[marker_length:]))  # only years so far
+            or _open(prefix, segment)
+        )
+        if not unfinished or END_RE.search(segment) or MARKER_RE.search(following) or CONTINUATION_RE.match(following):
+            break
+        segment = f"{segment.rstrip()} {following.strip()}"
+    return segment.split('"')[0] if prefix.count('"') % 2 == 1 else segment
+
+
+def _continuation_notices(lines: list[str], index: int, indent: int) -> tuple[list[str], int]:
+    """Notices on the lines continuing a notice (Debian's indented "2005 Jane Roe"), and the index after them."""
+    notices = []
+    while index < len(lines) and not MARKER_RE.search(lines[index]):
+        line = lines[index]
+        if CONTINUATION_RE.match(line):
+            indent = _indent(line)
+            stop = END_RE.search(line)
+            notices.append(_cut_sentence(line[: stop.start()] if stop else line).strip(" ,;:-"))
+        elif _indent(line) <= indent:
+            break  # deeper lines are an address or affiliation under the holder above
+        index += 1
+    return [notice for notice in notices if not PLACEHOLDER_RE.search(notice) and _holders(notice)], index
+
+
 def _paragraph_notices(lines: list[str]) -> list[str]:
     notices: list[str] = []
     index = 0
@@ -102,53 +135,24 @@ def _paragraph_notices(lines: list[str]) -> list[str]:
         markers = list(MARKER_RE.finditer(line))
         found = False
         for marker, following in zip(markers, [*markers[1:], None]):
+            prefix, length = line[: marker.start()], marker.end() - marker.start()
             segment = line[marker.start() : following.start() if following else len(line)]
-            prefix = line[: marker.start()]
-            joined = 0
-            while (
-                following is None
-                and index + joined + 1 < len(lines)
-                and not END_RE.search(segment)
-                and not MARKER_RE.search(lines[index + joined + 1])
-                and not CONTINUATION_RE.match(lines[index + joined + 1])
-                and (
-                    re.search(r"(?:,|\band|&|\bof)\s*$", segment)
-                    or not re.search(r"[^\W\d_]", YEARS_RE.sub("", segment[marker.end() - marker.start() :]))
-                    or _open(prefix, segment)
-                )
-                and joined < 3
-            ):
-                joined += 1
-                segment = f"{segment.rstrip()} {lines[index + joined].strip()}"
-            if prefix.count('"') % 2 == 1:
-                segment = segment.split('"')[0]
-            stop = END_RE.search(segment, marker.end() - marker.start())
+            if following is None:
+                segment = _joined_segment(lines, index, segment, prefix, length)
+            stop = END_RE.search(segment, length)
             notice = _cut_sentence(segment[: stop.start()] if stop else segment).strip(" ,;:-")
-            rest = notice[marker.end() - marker.start() :]
+            rest = notice[length:]
             found = found or (following is None and not rest.strip())  # an empty Debian field: holders follow
             if PLACEHOLDER_RE.search(line[marker.start() :]) or not _has_evidence(prefix, marker.group(), rest):
                 continue
-            if _holders(notice) and notice not in notices:
+            if _holders(notice):
                 notices.append(notice)
                 found = True
         index += 1
-        indent = _indent(line)
-        while (
-            found
-            and index < len(lines)
-            and not MARKER_RE.search(lines[index])
-            and (CONTINUATION_RE.match(lines[index]) or _indent(lines[index]) > indent)
-        ):
-            if not CONTINUATION_RE.match(lines[index]):  # an address or affiliation under the holder above
-                index += 1
-                continue
-            indent = _indent(lines[index])
-            stop = END_RE.search(lines[index])
-            notice = _cut_sentence(lines[index][: stop.start()] if stop else lines[index]).strip(" ,;:-")
-            if not PLACEHOLDER_RE.search(notice) and _holders(notice) and notice not in notices:
-                notices.append(notice)
-            index += 1
-    return notices
+        if found:
+            continued, index = _continuation_notices(lines, index, _indent(line))
+            notices.extend(continued)
+    return list(dict.fromkeys(notices))
 
 
 def _indent(line: str) -> int:

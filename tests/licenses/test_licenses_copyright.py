@@ -64,7 +64,10 @@ def test_license_boilerplate_is_not_a_notice(boilerplate):
         ("Copyright (c) 2018 Microlink, MIT) was repackaged by Kiko Beats", ["Microlink"]),
         ("Copyright (C) 2008 The Android Open Source Project", ["The Android Open Source Project"]),
         ("Copyright 2019-2024 Jane Roe <jane@example.org>", ["Jane Roe"]),
-        ("Copyright (c) 2015 Hynek Schlawack and the attrs contributors", ["Hynek Schlawack and the attrs contributors"]),
+        (
+            "Copyright (c) 2015 Hynek Schlawack and the attrs contributors",
+            ["Hynek Schlawack and the attrs contributors"],
+        ),
         ("(c) 2021 Example University. All rights reserved.", ["Example University"]),
     ],
 )

@@ -23,7 +23,8 @@ CATALOG = Path(__file__).parents[2] / "catalog" / "data"
         ),
         (
             "cloudflare-verified-bots",
-            "Source: Cloudflare, Inc. — Cloudflare Radar Verified Bots https://radar.cloudflare.com/traffic/verified-bots",
+            "Source: Cloudflare, Inc. — Cloudflare Radar Verified Bots"
+            " https://radar.cloudflare.com/traffic/verified-bots",
         ),
         ("garden-sensor-fixture", None),
     ],
