@@ -25,7 +25,7 @@ SIGN_RE = re.compile(r"\bcopyrighted\s+by\b|\bcopyright\b(?:\s*:)?|©|\(c\)", re
 END_RE = re.compile(
     r"\ball rights reserved\b|\b(?:is |are )?licen[cs]ed\b|\breleased under\b|\bunder the\b|\bsee\b"
     r"|<?https?://|\bwww\.|(?<!\d)\s[-|]\s|\bpermission is\b|\bcontributed by\b|\ball rights\s*$"
-    r"|\band it is hereby\b|\bhereby\b",
+    r"|\band it is hereby\b|\bhereby\b|,\s*(?:but|write|we)\b",
     re.IGNORECASE,
 )
 YEAR = r"<?\b(?:19|20)\d[\dx]\b>?"
@@ -89,6 +89,8 @@ def _open(prefix: str, segment: str) -> bool:
 
 def _has_evidence(prefix: str, marker: str, rest: str) -> bool:
     """A year or sign after the marker, or a name right after a marker that is not part of a name itself."""
+    if re.search(r"(?:which|that) (?:is|are)\s*$", prefix, re.IGNORECASE):
+        return False  # "software which is copyrighted by the FSF, write to the FSF" (the GPL's own words)
     if re.search(r"©|\(c\)|\bby$", marker, re.IGNORECASE) or LEADING_YEARS_RE.match(rest):
         return True
     before = re.findall(r"(\S+)\s*$", prefix)
@@ -102,7 +104,7 @@ def _joined_segment(lines: list[str], index: int, segment: str, prefix: str, mar
     """The notice's segment, run on over the next lines while it is plainly unfinished."""
     for following in lines[index + 1 : index + 4]:
         unfinished = (
-            re.search(r"(?:,|\band|&|\bof)\s*$", segment)  # "Foo,", "Foo and", "University of"
+            re.search(r"(?:,|\band|&|\bof|\bat)\s*$", segment)  # "Foo,", "Foo and", "University of"
             or not re.search(r"[^\W\d_]", YEARS_RE.sub("", segment[marker_length:]))  # only years so far
             or _open(prefix, segment)
         )

@@ -51,6 +51,13 @@ def test_several_notices_deduplicated_in_order():
         "Copyright and Similar Rights means copyright and/or similar rights",
         "(c) prohibiting misrepresentation of the origin of that material",
         "Copyright (C) 2007 Free Software Foundation, Inc. <https://fsf.org/>",
+        # GPL-2, section 10
+        "to ask for permission.  For software which is copyrighted by the Free\n"
+        "Software Foundation, write to the Free Software Foundation; we sometimes\n"
+        "make exceptions for this.  Our decision will be guided by the two goals",
+        # CC BY-NC 4.0, section 1(d)
+        "may not be circumvented under laws fulfilling obligations under Article 11 of the WIPO Copyright Treaty"
+        " adopted on December 20, 1996, and/or similar international agreements.",
         "",
     ],
 )
