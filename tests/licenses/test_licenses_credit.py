@@ -61,6 +61,14 @@ def test_odbl_attribution_sentence_spans_lines():
             "ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED\n",
             None,
         ),
+        # GPL-3, "How to Apply These Terms": license wording, not a credit
+        (
+            "    This program is free software: you can redistribute it and/or modify\n"
+            "    it under the terms of the GNU General Public License as published by\n"
+            "    the Free Software Foundation, either version 3 of the License, or\n"
+            "    (at your option) any later version.\n",
+            None,
+        ),
         ("", None),
     ],
 )
