@@ -9,6 +9,7 @@ lazily on first use.
 
 from licenses.classify import classify
 from licenses.copyright import copyright_holders, extract_copyright
+from licenses.credit import credit_line
 from licenses.evidence import (
     LicenseSignal,
     Reconciled,
@@ -47,6 +48,7 @@ __all__ = [
     "available_policies",
     "classify",
     "copyright_holders",
+    "credit_line",
     "decide",
     "extract_copyright",
     "hub_license",
