@@ -9,8 +9,8 @@ import yaml
 
 from assets.catalog import CatalogEntry
 from assets.fetch import LICENSE_FILES, NOTICE_FILES
-from licenses import (LicenseSignal, copyright_holders, extract_copyright, signal, signals_from_datapackage,
-                      signals_from_file, signals_from_hub_card)
+from licenses import (LicenseSignal, copyright_holders, credit_line, extract_copyright, signal,
+                      signals_from_datapackage, signals_from_file, signals_from_hub_card)
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Evidence:
     notices: list[str]  # copyright notices, as written
     holders: list[str]
     attribution: str  # the attribution text consumers must reproduce
+    credit: str | None  # the NOTICE's sentence on whom or how to credit
 
 
 def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evidence:
@@ -39,7 +40,8 @@ def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evid
     notices = list(dict.fromkeys(notice for name in (*NOTICE_FILES, *LICENSE_FILES, "README.md") if name in texts
                                  for notice in extract_copyright(texts[name])))
     notice_text = next((texts[name].strip() for name in NOTICE_FILES if name in texts), "")
-    return Evidence(signals, notices, copyright_holders(notices), notice_text or "\n".join(notices))
+    return Evidence(signals, notices, copyright_holders(notices), notice_text or "\n".join(notices),
+                    credit_line(notice_text) if notice_text else None)
 
 
 def card_signals(readme: Path) -> list[LicenseSignal]:

@@ -40,6 +40,7 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
         "copyright_notices": evidence.notices,
         "copyright_holders": evidence.holders,
         "attribution": evidence.attribution,
+        "credit": evidence.credit,
         "source_sha256": source["raw_sha256"],
         "steward_override": override_record(override),
     }

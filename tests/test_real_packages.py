@@ -21,9 +21,12 @@ from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
 statsmodels = pytest.importorskip("statsmodels", reason="statsmodels (a dev dependency) supplies the datasets")
-sklearn = pytest.importorskip("sklearn", reason="scikit-learn (a dev dependency) supplies the datasets")
+sklearn_datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn (a dev dependency) supplies data")
 
 BUNDLED = Path(__file__).resolve().parent.parent / "catalog" / "data"
+# The UCI Machine Learning Repository's citation of the wine data (CC BY 4.0), which scikit-learn ships.
+WINE_CREDIT = "Aeberhard, S. & Forina, M. (1991). Wine [Dataset]. UCI Machine Learning Repository. " \
+              "https://doi.org/10.24432/C5PC7J"
 SIGN_OFF = {"who": "Ada Steward", "when": "2026-12-01", "why": "the author answered our e-mail",
             "license": "CC0-1.0", "evidence": "e-mail of 2026-11-30"}
 
@@ -31,11 +34,12 @@ SIGN_OFF = {"who": "Ada Steward", "when": "2026-12-01", "why": "the author answe
 def statsmodels_dataset(name: str) -> tuple[Path, str]:
     """(the CSV file, the COPYRIGHT statement verbatim) of a statsmodels dataset."""
     module = importlib.import_module(f"statsmodels.datasets.{name}.data")
-    return Path(module.__file__).with_name(f"{name}.csv"), module.COPYRIGHT
+    [data] = Path(module.__file__).parent.glob("*.csv")
+    return data, module.COPYRIGHT
 
 
 def sklearn_file(name: str) -> Path:
-    return Path(sklearn.__file__).parent / "datasets" / "data" / name
+    return Path(sklearn_datasets.__file__).parent / "data" / name
 
 
 def sklearn_copying() -> Path:
@@ -72,6 +76,11 @@ def published(tmp_path_factory):
         entry("linnerud", sklearn_file("linnerud_exercise.csv"), data, license="BSD-3-Clause"),
         entry("linnerud-copying", sklearn_file("linnerud_exercise.csv"), data),
     ]
+    wine_columns = [*sklearn_datasets.load_wine().feature_names, "target"]
+    for dataset_id, csv in (("wine", {"skip_lines": 1, "header": False, "columns": wine_columns}), ("wine-as-is", {})):
+        entries.append(entry(dataset_id, sklearn_file("wine_data.csv"), data, license="CC-BY-4.0",
+                             **({"csv": csv} if csv else {})))
+        (data / dataset_id / "NOTICE").write_text(WINE_CREDIT + "\n")
     shutil.copyfile(sklearn_copying(), data / "linnerud-copying" / "COPYING")
     catalog = root / "catalog" / "catalog.yaml"
     catalog.write_text(yaml.safe_dump({"datasets": entries}, sort_keys=False))
@@ -82,7 +91,9 @@ def published(tmp_path_factory):
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
         rows = connection.execute("SELECT dataset_id, decision, decision_reason, decision_record"
                                   " FROM governance.datasets").fetchall()
-    return {"exit_code": exit_code, "namespace": namespace, "root": root,
+        snapshots = {row[0]: row[1:] for row in connection.execute(
+            "SELECT dataset_id, row_count, columns, checks_passed, published_tag FROM governance.latest_snapshots")}
+    return {"exit_code": exit_code, "namespace": namespace, "root": root, "snapshots": snapshots,
             "decisions": {r[0]: {"decision": r[1], "reason": r[2], "record": json.loads(r[3])} for r in rows},
             "statements": {"public_domain": public_domain}}
 
@@ -107,8 +118,17 @@ def test_the_main_command_decides_every_real_dataset(published):
     assert decisions == {
         "longley": "publish", "penguins": "publish", "linnerud": "publish", "linnerud-copying": "publish",
         "scotland": "blocked", "scotland-signed-off": "blocked",
-        "fertility": "quarantine", "cancer": "quarantine",
+        "fertility": "quarantine", "cancer": "quarantine", "wine": "publish", "wine-as-is": "publish",
     }
+
+
+def test_a_csv_with_a_preamble_line_is_read_whole_with_the_skip_option_and_fails_a_check_without_it(published):
+    rows, columns, checks_passed, tag = published["snapshots"]["wine"]
+    assert rows == 178 and [c["name"] for c in json.loads(columns)][:2] == ["alcohol", "malic_acid"]
+    assert checks_passed is True and tag is not None
+    rows, columns, checks_passed, tag = published["snapshots"]["wine-as-is"]
+    assert rows == 177 and json.loads(columns)[0]["name"] == "14.23"  # the first record became the header
+    assert checks_passed is False and tag is None
 
 
 def test_all_rights_reserved_is_blocked_and_no_sign_off_releases_it(published):
