@@ -18,7 +18,7 @@ class Evidence:
     signals: list[LicenseSignal]
     notices: list[str]  # copyright notices, as written
     holders: list[str]
-    attribution: str  # the attribution text consumers must reproduce
+    attribution: str  # the attribution text consumers must reproduce: NOTICE, else notices, else the citation
     credit: str | None  # the NOTICE's sentence on whom or how to credit
 
 
@@ -40,7 +40,8 @@ def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evid
     notices = list(dict.fromkeys(notice for name in (*NOTICE_FILES, *LICENSE_FILES, "README.md") if name in texts
                                  for notice in extract_copyright(texts[name])))
     notice_text = next((texts[name].strip() for name in NOTICE_FILES if name in texts), "")
-    return Evidence(signals, notices, copyright_holders(notices), notice_text or "\n".join(notices),
+    attribution = notice_text or "\n".join(notices) or (entry.citation or "").strip()
+    return Evidence(signals, notices, copyright_holders(notices), attribution,
                     credit_line(notice_text) if notice_text else None)
 
 

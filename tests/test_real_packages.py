@@ -24,6 +24,8 @@ statsmodels = pytest.importorskip("statsmodels", reason="statsmodels (a dev depe
 sklearn_datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn (a dev dependency) supplies data")
 
 BUNDLED = Path(__file__).resolve().parent.parent / "catalog" / "data"
+# The reference sklearn/datasets/descr/linnerud.rst gives for the Linnerud data.
+LINNERUD_CITATION = "Tenenhaus, M. (1998). La regression PLS: theorie et pratique. Paris: Editions Technic."
 # The UCI Machine Learning Repository's citation of the wine data (CC BY 4.0), which scikit-learn ships.
 WINE_CREDIT = "Aeberhard, S. & Forina, M. (1991). Wine [Dataset]. UCI Machine Learning Repository. " \
               "https://doi.org/10.24432/C5PC7J"
@@ -73,8 +75,9 @@ def published(tmp_path_factory):
         entry("fertility", fertility, data, license=terms_of_use),
         entry("cancer", cancer, data),  # its COPYRIGHT says "???": no statement at all
         entry("penguins", BUNDLED / "palmer-penguins" / "penguins.csv", data, license="CC0-1.0", null_values=["NA"]),
-        entry("linnerud", sklearn_file("linnerud_exercise.csv"), data, license="BSD-3-Clause"),
-        entry("linnerud-copying", sklearn_file("linnerud_exercise.csv"), data),
+        entry("linnerud", sklearn_file("linnerud_exercise.csv"), data, license="BSD-3-Clause",
+              citation=LINNERUD_CITATION),
+        entry("linnerud-copying", sklearn_file("linnerud_exercise.csv"), data, citation=LINNERUD_CITATION),
     ]
     wine_columns = [*sklearn_datasets.load_wine().feature_names, "target"]
     for dataset_id, csv in (("wine", {"skip_lines": 1, "header": False, "columns": wine_columns}), ("wine-as-is", {})):
@@ -92,7 +95,8 @@ def published(tmp_path_factory):
         rows = connection.execute("SELECT dataset_id, decision, decision_reason, decision_record"
                                   " FROM governance.datasets").fetchall()
         snapshots = {row[0]: row[1:] for row in connection.execute(
-            "SELECT dataset_id, row_count, columns, checks_passed, published_tag FROM governance.latest_snapshots")}
+            "SELECT dataset_id, row_count, columns, checks_passed, published_tag FROM governance.latest_snapshots"
+        ).fetchall()}
     return {"exit_code": exit_code, "namespace": namespace, "root": root, "snapshots": snapshots,
             "decisions": {r[0]: {"decision": r[1], "reason": r[2], "record": json.loads(r[3])} for r in rows},
             "statements": {"public_domain": public_domain}}
