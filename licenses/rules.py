@@ -4,12 +4,16 @@ Rules run on the normalised text with the named licenses blanked out (identify.b
 
 - restrictions ("non-commercial use only", "for research purposes only", "do not
   redistribute") always apply, on top of any named license: the most restrictive wins;
-  beside a named license, a part with unknown terms ("data license unknown") makes the
+  so do statements that grant us nothing ("used with permission of the author", "who
+  retains all rights", "the images belong to their owners"): permission given to one
+  distributor is not permission given to us;
+- beside a named license, a part with unknown terms ("data license unknown") makes the
   use unknown;
-- weak restrictions (data-use agreements, click-through terms, "for research purposes")
-  apply only when no license is named, since beside a license they usually describe intent;
+- weak restrictions (data-use agreements, click-through terms, "for research purposes",
+  "all rights reserved") apply only when no license is named: beside a license they
+  usually describe intent, and "all rights reserved" closes the license's copyright notice;
 - statements (public domain, "may be freely used for any purpose", placeholders like
-  "other" or "see LICENSE", "all rights reserved") give the answer when no license is named.
+  "other" or "see LICENSE") give the answer when no license is named.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ NEUTRAL_PHRASES = re.compile(
 NON_COMMERCIAL = Terms(use="non-commercial")
 RESEARCH_ONLY = Terms(use="research-only")
 NO_REDISTRIBUTION = Terms(use="commercial", forbids_redistribution=True)
+# Nothing is granted, so nothing may be redistributed and no use is known to be allowed.
+NO_RIGHTS = Terms(use="unknown", forbids_redistribution=True)
 USE_RESTRICTED = Terms(use="commercial", use_restrictions=True)
 PUBLIC_DOMAIN = Terms(use="commercial", public_domain=True)
 ANY_PURPOSE = Terms(use="commercial")
@@ -99,6 +105,21 @@ RESTRICTIONS = (
         r"|\binternal use only\b",
         NO_REDISTRIBUTION,
     ),
+    _rule(
+        "permission given to the distributor only, no license grant",
+        r"\b(?:used|included|reproduced|reprinted|republished|redistributed|distributed|published|posted|provided)"
+        r"(?: here| in this \w+)? (?:with|by) (?:the )?(?:(?:express|explicit|kind|written|special|prior) )*permission\b"
+        r"|\bretains? all (?:rights|copyrights?)\b(?! not)|\ball rights (?:are )?retained\b",
+        NO_RIGHTS,
+    ),
+    _rule(
+        "held by others, no license grant",
+        r"\b(?:belongs?|belonging) to (?:their|its|the) (?:respective |original )?"
+        r"(?:owners?|copyright (?:owners?|holders?)|rights holders?)\b"
+        r"|\b(?:(?:property|copyright) of|copyrighted by|owned by) (?:their|its) (?:respective |original )?owners?\b"
+        r"|\b(?:do|does) not (?:own|hold) (?:the )?(?:copyrights?|rights)\b",
+        NO_RIGHTS,
+    ),
 )
 
 # Beside a named license: a part whose terms nobody knows ("data license unknown").
@@ -130,6 +151,7 @@ WEAK_RESTRICTIONS = (
         r"|\b(?:request|application|registration|access) form\b|\bsign (?:a|the) (?:license|agreement|form)\b",
         RESEARCH_ONLY,
     ),
+    _rule("all rights reserved, no license grant", r"\ball rights reserved\b", NO_RIGHTS),
 )
 
 STATEMENTS = (
@@ -156,7 +178,6 @@ STATEMENTS = (
 
 UNKNOWN_TERMS = (
     ("custom or several unidentified licenses", r"\bcustom\b|\bproprietary\b|\bvarious\b|\bmultiple\b|\bmixed\b"),
-    ("all rights reserved, no license grant", r"\ball rights reserved\b"),
     ("no license granted", r"\bno license\b|\bunlicensed\b|\bnot licensed\b|\bwithout (?:a )?license\b"),
     ("custom terms of use", r"\bterms of (?:use|service)\b|\bterms and conditions\b"),
 )

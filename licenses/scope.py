@@ -1,0 +1,76 @@
+"""Which part of the content a named license covers: "the annotations are CC BY 4.0".
+
+A license scoped to the data as a whole (data, dataset, corpus, this work, the files) or
+to nothing in particular speaks for the data. A license scoped to code (code, software,
+scripts, model weights) says nothing about the data and is set aside. A license scoped
+to a part of the content (annotations, labels, images...) applies to that part; when no
+license speaks for the whole, the rest has no stated license, so the use is unknown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from licenses.identify import Finding
+from licenses.info import LicenseInfo, Terms, make_info
+
+_WHOLE = (
+    r"data|data ?sets?|databases?|corpus|corpora|work|files|contents?|collection|benchmark|resource"
+    r"|everything|repository|repo"
+)
+_CODE = (
+    r"code|source code|code ?base|software|scripts?|tools?|tooling|library|package|programs?|notebooks?"
+    r"|models?|model weights|weights|checkpoints?|documentation|docs|website"
+)
+_CONTENT_PART = (
+    r"annotations?|labels?|captions?|metadata|images?|photos?|photographs?|pictures?|audio|recordings?"
+    r"|videos?|transcripts?|transcriptions?|descriptions?|translations?|summaries|prompts?|responses?"
+    r"|masks?|segmentations?|bounding boxes|embeddings?|tweets?|articles?|reviews?"
+)
+_NOUN = rf"(?P<noun>{_CODE}|{_CONTENT_PART}|{_WHOLE})"
+# "the annotations are released under" | "code is" | "data license:" right before the license name
+# (a linking word is required: "... we collected tweets. CC BY 4.0" is about the whole)
+SCOPE_BEFORE_RE = re.compile(
+    rf"\b{_NOUN}(?: files?| data| set)?(?= \w)(?: licens\w*| terms)?(?: which| that)?(?: is| are| will be)?(?: all| also)?"
+    r"(?: released| licensed| distributed| available| provided| published| shared| made available| offered| covered)?"
+    r"(?: under| with| by| as| via)?(?: the| a| an)?$"
+)
+# "CC BY 4.0 for the annotations", "MIT applies to the code", "CC BY 4.0 (annotations only)"
+SCOPE_AFTER_RES = (
+    re.compile(rf"^(?:licens\w* )?(?:(?:applies|apply) to|covers?|for) (?:the |all |our )?{_NOUN}\b"),
+    re.compile(rf"^{_NOUN} only\b"),
+)
+LEADING_NOUN_RE = re.compile(rf"{_NOUN}\b")  # names such as "code is released under mit" carry their scope
+
+
+def _part(finding: Finding, norm: str, residual: str) -> str | None:
+    """The part a license is scoped to ("annotations", "code"), None for the whole data."""
+    before = " ".join(residual[max(0, finding.start - 80) : finding.start].split())
+    after = " ".join(residual[finding.end : finding.end + 60].split())
+    match = (
+        LEADING_NOUN_RE.match(norm[finding.start : finding.end])
+        or SCOPE_BEFORE_RE.search(before)
+        or next(filter(None, (regex.search(after) for regex in SCOPE_AFTER_RES)), None)
+    )
+    if match is None or re.fullmatch(_WHOLE, match.group("noun")):
+        return None
+    return match.group("noun")
+
+
+def licenses_for_the_data(
+    findings: list[Finding], norm: str, residual: str, whole_elsewhere: bool
+) -> tuple[list[Finding], list[LicenseInfo]]:
+    """The findings that speak for the data, and an unknown-terms note when only parts are covered.
+
+    norm is the normalised text, residual the same with license names blanked; whole_elsewhere
+    says another source in the text (a license URL) speaks for the whole.
+    """
+    parts = [(finding, _part(finding, norm, residual)) for finding in findings]
+    if all(part is None for _, part in parts):
+        return findings, []
+    about_data = [finding for finding, part in parts if part is None or not re.fullmatch(_CODE, part)]
+    if whole_elsewhere or any(part is None and finding.info.informative for finding, part in parts):
+        return about_data, []
+    covered = "; ".join(f"{finding.info.label} covers only the {part}" for finding, part in parts if part)
+    note = make_info(Terms(), confidence=0.5, evidence=f"{covered}: the rest of the data has no stated license")
+    return about_data, [note]
