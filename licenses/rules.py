@@ -32,6 +32,7 @@ _BOTH_USES = (
 _REDISTRIBUTE = (
     r"(?:re ?distribut\w*|distribut\w*|share|shared|sharing|publish\w*|disseminat\w*|transfer\w*|repost\w*|upload\w*)"
 )
+_BY_PERMISSION = r"(?:with|by) (?:the )?(?:(?:express|explicit|kind|written|special|prior) )*permission"
 
 # Phrases that would otherwise trip a restriction: standard license-text wording, and
 # "commercial and non-commercial use", which allows both.
@@ -107,8 +108,9 @@ RESTRICTIONS = (
     ),
     _rule(
         "permission given to the distributor only, no license grant",
-        r"\b(?:used|included|reproduced|reprinted|republished|redistributed|distributed|published|posted|provided)"
-        r"(?: here| in this \w+)? (?:with|by) (?:the )?(?:(?:express|explicit|kind|written|special|prior) )*permission\b"
+        rf"\b(?:used|included|reproduced|reprinted|republished|redistributed|distributed|published|posted|provided)"
+        rf"(?: here| in this \w+)? {_BY_PERMISSION}\b|\b{_BY_PERMISSION} (?:of|from)\b"
+        r"|\bpermission (?:was|has been|had been) obtained\b"
         r"|\bretains? all (?:rights|copyrights?)\b(?! not)|\ball rights (?:are )?retained\b",
         NO_RIGHTS,
     ),

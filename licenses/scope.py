@@ -31,7 +31,8 @@ _NOUN = rf"(?P<noun>{_CODE}|{_CONTENT_PART}|{_WHOLE})"
 # "the annotations are released under" | "code is" | "data license:" right before the license name
 # (a linking word is required: "... we collected tweets. CC BY 4.0" is about the whole)
 SCOPE_BEFORE_RE = re.compile(
-    rf"\b{_NOUN}(?: files?| data| set)?(?= \w)(?: licens\w*| terms)?(?: which| that)?(?: is| are| will be)?(?: all| also)?"
+    rf"\b{_NOUN}(?: files?| data| set)?(?: (?:in|of) (?:this|the) (?:dataset|corpus|collection|repository))?(?= \w)"
+    r"(?: licens\w*| terms)?(?: which| that)?(?: is| are| will be)?(?: all| also)?"
     r"(?: released| licensed| distributed| available| provided| published| shared| made available| offered| covered)?"
     r"(?: under| with| by| as| via)?(?: the| a| an)?$"
 )
@@ -45,10 +46,13 @@ LEADING_NOUN_RE = re.compile(rf"{_NOUN}\b")  # names such as "code is released u
 
 def _part(finding: Finding, norm: str, residual: str) -> str | None:
     """The part a license is scoped to ("annotations", "code"), None for the whole data."""
+    own = norm[finding.start : finding.end]
     before = " ".join(residual[max(0, finding.start - 80) : finding.start].split())
+    link = re.match(r"licens\w*", own)  # "code license: MIT" is found as "license mit"
+    before = f"{before} {link.group(0)}" if link else before
     after = " ".join(residual[finding.end : finding.end + 60].split())
     match = (
-        LEADING_NOUN_RE.match(norm[finding.start : finding.end])
+        LEADING_NOUN_RE.match(own)
         or SCOPE_BEFORE_RE.search(before)
         or next(filter(None, (regex.search(after) for regex in SCOPE_AFTER_RES)), None)
     )
