@@ -196,7 +196,7 @@ def _free_text(text: str) -> LicenseInfo:
         url_infos = [info for info in url_infos if _can_tighten(info, reading.title)]
     else:  # a license's own text speaks of "the software": its scope is not a part of the data
         findings, unstated_part = scope.licenses_for_the_data(
-            reading.findings, reading.norm, reading.residual, whole_elsewhere=bool(url_infos)
+            reading.findings, reading.norm, reading.residual, unscoped_elsewhere=bool(url_infos)
         )
     named = url_infos + [f.info for f in findings]
     informative = _without_subsumed([info for info in named if info.informative])

@@ -38,6 +38,7 @@ _BY_PERMISSION = r"(?:with|by) (?:the )?(?:(?:express|explicit|kind|written|spec
 # "commercial and non-commercial use", which allows both.
 NEUTRAL_PHRASES = re.compile(
     r"this alternative is allowed only for noncommercial distribution"
+    r"|\b(?:trademarks?|marks|brands|trade names|service marks)\b[a-z ]{0,60}? (?:are|is) (?:the )?property of\b"
     r"|allowed only occasionally and noncommercially"
     rf"|{_BOTH_USES}|\bincluding commercial (?:use|uses|applications?|purposes?)\b"
 )
@@ -108,10 +109,11 @@ RESTRICTIONS = (
     ),
     _rule(
         "permission given to the distributor only, no license grant",
-        rf"\b(?:used|included|reproduced|reprinted|republished|redistributed|distributed|published|posted|provided)"
-        rf"(?: here| in this \w+)? {_BY_PERMISSION}\b|\b{_BY_PERMISSION} (?:of|from)\b"
+        rf"\b(?:used|included|reproduced|reprinted|republished|posted|adapted)(?: here| in this \w+)?"
+        rf" {_BY_PERMISSION}\b"
         r"|\bpermission (?:was|has been|had been) obtained\b"
-        r"|\bretains? all (?:rights|copyrights?)\b(?! not)|\ball rights (?:are )?retained\b",
+        # "you retain all rights to your content", "retains all rights, title and interest" (licensor's IP)
+        r"|(?<!\byou )\bretains? all rights\b(?! title| not)|\ball rights (?:are )?retained\b",
         NO_RIGHTS,
     ),
     _rule(
@@ -119,7 +121,7 @@ RESTRICTIONS = (
         r"\b(?:belongs?|belonging) to (?:their|its|the) (?:respective |original )?"
         r"(?:owners?|copyright (?:owners?|holders?)|rights holders?)\b"
         r"|\b(?:(?:property|copyright) of|copyrighted by|owned by) (?:their|its) (?:respective |original )?owners?\b"
-        r"|\b(?:do|does) not (?:own|hold) (?:the )?(?:copyrights?|rights)\b",
+        r"|(?<!\byou )\b(?:do|does) not (?:own|hold) (?:the )?(?:copyrights?|rights)\b",
         NO_RIGHTS,
     ),
 )
@@ -153,7 +155,14 @@ WEAK_RESTRICTIONS = (
         r"|\b(?:request|application|registration|access) form\b|\bsign (?:a|the) (?:license|agreement|form)\b",
         RESEARCH_ONLY,
     ),
-    _rule("all rights reserved, no license grant", r"\ball rights reserved\b", NO_RIGHTS),
+)
+ALL_RIGHTS_RESERVED = _rule("all rights reserved, no license grant", r"\ball rights reserved\b", NO_RIGHTS)
+# A license text we cannot name still grants rights: its "all rights reserved" closes a copyright notice.
+GRANT_RE = re.compile(
+    r"\bhereby grant|\bgrants? (?:permission|to you|you|licensee)\b|\bpermission (?:is|are) (?:hereby )?granted\b"
+    r"|\bpermission to use\b|\b(?:is|are) permitted\b|\blicensed under\b|\bfree of charge\b|\bgranted to\b"
+    r"|\byou are free to\b"
+    r"|\bmay (?:be )?(?:freely )?(?:use|used|copy|copied|modify|modified|(?:re)?distribute|(?:re)?distributed)\b"
 )
 
 STATEMENTS = (
@@ -180,6 +189,7 @@ STATEMENTS = (
 
 UNKNOWN_TERMS = (
     ("custom or several unidentified licenses", r"\bcustom\b|\bproprietary\b|\bvarious\b|\bmultiple\b|\bmixed\b"),
+    ("all rights reserved beside license wording that names no known license", r"\ball rights reserved\b"),
     ("no license granted", r"\bno license\b|\bunlicensed\b|\bnot licensed\b|\bwithout (?:a )?license\b"),
     ("custom terms of use", r"\bterms of (?:use|service)\b|\bterms and conditions\b"),
 )
@@ -230,7 +240,9 @@ def partly_unknown(residual: str) -> list[LicenseInfo]:
 
 
 def weak_restrictions(residual: str) -> list[LicenseInfo]:
-    return _matches(WEAK_RESTRICTIONS, NEUTRAL_PHRASES.sub(" ", residual), 0.5)
+    """Restrictions that count only when no license is named; "all rights reserved" only without a grant."""
+    found = _matches(WEAK_RESTRICTIONS, NEUTRAL_PHRASES.sub(" ", residual), 0.5)
+    return found if GRANT_RE.search(residual) else found + _matches((ALL_RIGHTS_RESERVED,), residual, 0.5)
 
 
 def statement(residual: str, original: str) -> LicenseInfo:

@@ -1,10 +1,12 @@
 """Which part of the content a named license covers: "the annotations are CC BY 4.0".
 
-A license scoped to the data as a whole (data, dataset, corpus, this work, the files) or
-to nothing in particular speaks for the data. A license scoped to code (code, software,
-scripts, model weights) says nothing about the data and is set aside. A license scoped
-to a part of the content (annotations, labels, images...) applies to that part; when no
-license speaks for the whole, the rest has no stated license, so the use is unknown.
+- A license scoped to the data as a whole (data, dataset, corpus, this work, the files)
+  speaks for the data; beside one, licenses scoped to code (code, software, scripts, model
+  weights) say nothing about the data and are set aside ("the code is MIT; the data is CC BY").
+- A license scoped to a part of the content (annotations, labels, images...) applies to
+  that part. When only parts are covered, the rest has no stated license: the use is unknown.
+- A license scoped to nothing in particular is read as before, together with every other
+  license the text names: setting a license aside must never loosen the answer on a guess.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ LEADING_NOUN_RE = re.compile(rf"{_NOUN}\b")  # names such as "code is released u
 
 
 def _part(finding: Finding, norm: str, residual: str) -> str | None:
-    """The part a license is scoped to ("annotations", "code"), None for the whole data."""
+    """The noun a license is scoped to ("annotations", "code", "dataset"), None when not scoped."""
     own = norm[finding.start : finding.end]
     before = " ".join(residual[max(0, finding.start - 80) : finding.start].split())
     link = re.match(r"licens\w*", own)  # "code license: MIT" is found as "license mit"
@@ -56,25 +58,25 @@ def _part(finding: Finding, norm: str, residual: str) -> str | None:
         or SCOPE_BEFORE_RE.search(before)
         or next(filter(None, (regex.search(after) for regex in SCOPE_AFTER_RES)), None)
     )
-    if match is None or re.fullmatch(_WHOLE, match.group("noun")):
-        return None
-    return match.group("noun")
+    return match.group("noun") if match else None
 
 
 def licenses_for_the_data(
-    findings: list[Finding], norm: str, residual: str, whole_elsewhere: bool
+    findings: list[Finding], norm: str, residual: str, unscoped_elsewhere: bool
 ) -> tuple[list[Finding], list[LicenseInfo]]:
     """The findings that speak for the data, and an unknown-terms note when only parts are covered.
 
-    norm is the normalised text, residual the same with license names blanked; whole_elsewhere
-    says another source in the text (a license URL) speaks for the whole.
+    norm is the normalised text, residual the same with license names blanked;
+    unscoped_elsewhere says another source in the text (a license URL) names a license.
     """
     parts = [(finding, _part(finding, norm, residual)) for finding in findings]
     if all(part is None for _, part in parts):
         return findings, []
     about_data = [finding for finding, part in parts if part is None or not re.fullmatch(_CODE, part)]
-    if whole_elsewhere or any(part is None and finding.info.informative for finding, part in parts):
+    if any(part and re.fullmatch(_WHOLE, part) for _, part in parts):
         return about_data, []
+    if unscoped_elsewhere or any(part is None and finding.info.informative for finding, part in parts):
+        return findings, []
     covered = "; ".join(f"{finding.info.label} covers only the {part}" for finding, part in parts if part)
     note = make_info(Terms(), confidence=0.5, evidence=f"{covered}: the rest of the data has no stated license")
     return about_data, [note]

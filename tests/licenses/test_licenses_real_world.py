@@ -245,3 +245,61 @@ def test_a_part_license_waits_for_a_steward():
 
 def test_copyright_notice_above_a_license_text_does_not_block_it():
     assert decide([signal("LICENSE", SCIKIT_LEARN_COPYING)], load_policy()).decision == "publish"
+
+
+# Wording of ordinary license texts that must not read as "no rights" (phrases in that wording)
+LICENSE_TEXT_PHRASES = [
+    (
+        "Licensed under the Apache License 2.0.\nYou must retain all copyright, patent, trademark, and attribution"
+        " notices from the Source form of the Work.",
+        "Apache-2.0",
+        "commercial",
+        False,
+        True,
+    ),
+    (
+        "MIT License\nAll other trademarks are the property of their respective owners.",
+        "MIT",
+        "commercial",
+        False,
+        True,
+    ),
+    (
+        "Licensed under the MIT License. You retain all rights to your contributions.",
+        "MIT",
+        "commercial",
+        False,
+        True,
+    ),
+    (
+        "If you do not own the copyright in the entire work of authorship, identify the owner. Licensed under MIT.",
+        "MIT",
+        "commercial",
+        False,
+        True,
+    ),
+    # a grant in words under a license we cannot name: quarantine for a steward, not a block
+    (
+        "Copyright (c) 2005-2007 Jane Doe. All rights reserved.\n"
+        "This stylesheet may be modified in any way to fit your requirements.",
+        None,
+        "unknown",
+        False,
+        True,
+    ),
+    (
+        "Copyright (c) 2001 Example Project. All rights reserved.\n"
+        "Use and redistribution of this software, with or without modification, are permitted.",
+        None,
+        "unknown",
+        False,
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "spdx", "use", "forbids_redistribution", "informative"), LICENSE_TEXT_PHRASES)
+def test_license_text_wording_is_not_a_no_rights_statement(text, spdx, use, forbids_redistribution, informative):
+    info = classify(text)
+    got = (info.spdx, info.use, info.forbids_redistribution, info.informative)
+    assert got == (spdx, use, forbids_redistribution, informative), info.evidence
