@@ -9,9 +9,10 @@ Rules run on the normalised text with the named licenses blanked out (identify.b
   distributor is not permission given to us;
 - beside a named license, a part with unknown terms ("data license unknown") makes the
   use unknown;
-- weak restrictions (data-use agreements, click-through terms, "for research purposes",
-  "all rights reserved") apply only when no license is named: beside a license they
-  usually describe intent, and "all rights reserved" closes the license's copyright notice;
+- weak restrictions (data-use agreements, click-through terms, "for research purposes")
+  apply only when no license is named, since beside a license they usually describe intent;
+  "all rights reserved" (no rights) applies only when no rights are granted in words either
+  ("... are permitted provided that"): beside a grant it closes a copyright notice;
 - statements (public domain, "may be freely used for any purpose", placeholders like
   "other" or "see LICENSE") give the answer when no license is named.
 """
