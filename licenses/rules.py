@@ -161,7 +161,7 @@ ALL_RIGHTS_RESERVED = _rule("all rights reserved, no license grant", r"\ball rig
 # A license text we cannot name still grants rights: its "all rights reserved" closes a copyright notice.
 GRANT_RE = re.compile(
     r"\bhereby grant|\bgrants? (?:permission|to you|you|licensee)\b|\bpermission (?:is|are) (?:hereby )?granted\b"
-    r"|\bpermission to use\b|\b(?:is|are) permitted\b|\blicensed under\b|\bfree of charge\b|\bgranted to\b"
+    r"|\bpermission to use\b|\b(?:is|are) permitted\b|(?<!\bnot )\blicensed under\b|\bfree of charge\b|\bgranted to\b"
     r"|\byou are free to\b"
     r"|\bmay (?:be )?(?:freely )?(?:use|used|copy|copied|modify|modified|(?:re)?distribute|(?:re)?distributed)\b"
 )

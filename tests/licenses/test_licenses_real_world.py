@@ -90,6 +90,7 @@ NO_RIGHTS_PHRASES = [
     ("Reproduced by permission of the publisher.", None, "unknown", True, True),
     ("Used with permission of the owner.", None, "unknown", True, True),
     ("The images belong to their respective owners.", None, "unknown", True, True),
+    ("Not licensed under any open license. All rights reserved.", None, "unknown", True, True),
 ]
 PART_PHRASES = [
     ("Annotations are released under CC BY 4.0. The images belong to their owners", "CC-BY-4.0", "unknown", True, True),
