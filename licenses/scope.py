@@ -21,7 +21,7 @@ _WHOLE = (
     r"|everything|repository|repo"
 )
 _CODE = (
-    r"code|source code|code ?base|software|scripts?|tools?|tooling|library|package|programs?|notebooks?"
+    r"code|source code|code ?base|software|scripts?|tools?|tooling|library|programs?|notebooks?"
     r"|models?|model weights|weights|checkpoints?|documentation|docs|website"
 )
 _CONTENT_PART = (

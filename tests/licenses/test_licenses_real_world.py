@@ -304,3 +304,15 @@ def test_license_text_wording_is_not_a_no_rights_statement(text, spdx, use, forb
     info = classify(text)
     got = (info.spdx, info.use, info.forbids_redistribution, info.informative)
     assert got == (spdx, use, forbids_redistribution, informative), info.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "spdx"),
+    [
+        ("Released under a creative commons license. [1]\nAttribution: Some rights reserved", None),
+        ("Creative Commons 3.0 BY", "CC-BY-3.0"),
+        ("CC 4.0 BY-SA", "CC-BY-SA-4.0"),
+    ],
+)
+def test_a_footnote_mark_after_creative_commons_is_not_a_version(text, spdx):
+    assert classify(text).spdx == spdx
