@@ -43,7 +43,8 @@ SCOPE_AFTER_RES = (
     re.compile(rf"^(?:licens\w* )?(?:(?:applies|apply) to|covers?|for) (?:the |all |our )?{_NOUN}\b"),
     re.compile(rf"^{_NOUN} only\b"),
 )
-LEADING_NOUN_RE = re.compile(rf"{_NOUN}\b")  # names such as "code is released under mit" carry their scope
+# names such as "code is released under mit" carry their scope ("library general public license" does not)
+LEADING_NOUN_RE = re.compile(rf"{_NOUN}(?= (?:is|are|released|licensed|under|mit)\b)")
 
 
 def _part(finding: Finding, norm: str, residual: str) -> str | None:

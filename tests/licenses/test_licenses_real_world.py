@@ -250,6 +250,7 @@ def test_copyright_notice_above_a_license_text_does_not_block_it():
 
 # Wording of ordinary license texts that must not read as "no rights" (phrases in that wording)
 LICENSE_TEXT_PHRASES = [
+    ("Library General Public License v2", "LGPL-2.0-only", "commercial", False, True),  # "library" is no scope here
     (
         "Licensed under the Apache License 2.0.\nYou must retain all copyright, patent, trademark, and attribution"
         " notices from the Source form of the Work.",
