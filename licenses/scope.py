@@ -43,6 +43,7 @@ SCOPE_AFTER_RES = (
     re.compile(rf"^(?:licens\w* )?(?:(?:applies|apply) to|covers?|for) (?:the |all |our )?{_NOUN}\b"),
     re.compile(rf"^{_NOUN} only\b"),
 )
+SOME_RE = re.compile(r"\b(?:some|certain|several|individual|other|few|many|most|selected)(?: \w+){0,3} $")
 # names such as "code is released under mit" carry their scope ("library general public license" does not)
 LEADING_NOUN_RE = re.compile(rf"{_NOUN}(?= (?:is|are|released|licensed|under|mit)\b)")
 
@@ -59,7 +60,13 @@ def _part(finding: Finding, norm: str, residual: str) -> str | None:
         or SCOPE_BEFORE_RE.search(before)
         or next(filter(None, (regex.search(after) for regex in SCOPE_AFTER_RES)), None)
     )
-    return match.group("noun") if match else None
+    if match is None:
+        return None
+    noun = match.group("noun")
+    # "some files are licensed under GPL v2": only some of the whole
+    if re.fullmatch(_WHOLE, noun) and SOME_RE.search(match.string[: match.start("noun")]):
+        return f"{noun} (some of them)"
+    return noun
 
 
 def licenses_for_the_data(

@@ -111,6 +111,7 @@ PART_PHRASES = [
     ("This dataset is licensed under CC BY 4.0.", "CC-BY-4.0", "commercial", False, True),
     ("Copyright (c) ACME Corp. All rights reserved.\nLicensed under the MIT license.", "MIT", "commercial", False, True),
     ("The data is released under CC BY-NC 4.0.", "CC-BY-NC-4.0", "non-commercial", False, True),
+    ("Some files are licensed under CC BY 4.0.", "CC-BY-4.0", "unknown", False, True),  # some of the whole
 ]
 PUBLIC_DOMAIN = [
     ("This is public domain.", None, "commercial", False, True),
