@@ -39,7 +39,8 @@ _BY_PERMISSION = r"(?:with|by) (?:the )?(?:(?:express|explicit|kind|written|spec
 # "commercial and non-commercial use", which allows both.
 NEUTRAL_PHRASES = re.compile(
     r"this alternative is allowed only for noncommercial distribution"
-    r"|\b(?:trademarks?|marks|brands|trade names|service marks)\b[a-z ]{0,60}? (?:are|is) (?:the )?property of\b"
+    r"|\b(?:trademarks?|marks|brands|trade names|service marks)\b[a-z ]{0,80}?"
+    r" (?:(?:are|is) (?:the )?property of|(?:are|is) used (?:with|by) permission)\b"
     r"|allowed only occasionally and noncommercially"
     rf"|{_BOTH_USES}|\bincluding commercial (?:use|uses|applications?|purposes?)\b"
 )
@@ -113,8 +114,9 @@ RESTRICTIONS = (
         rf"\b(?:used|included|reproduced|reprinted|republished|posted|adapted)(?: here| in this \w+)?"
         rf" {_BY_PERMISSION}\b"
         r"|\bpermission (?:was|has been|had been) obtained\b"
-        # "you retain all rights to your content", "retains all rights, title and interest" (licensor's IP)
-        r"|(?<!\byou )\bretains? all rights\b(?! title| not)|\ball rights (?:are )?retained\b",
+        # not "you retain all rights to your content", "retains all rights, title and interest" (licensor's IP)
+        r"|(?<!\byou )\bretains? all rights\b(?! title| not| to (?:their|his|her|its|your) own)"
+        r"|\ball rights (?:are )?retained\b",
         NO_RIGHTS,
     ),
     _rule(

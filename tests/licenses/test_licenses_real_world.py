@@ -109,7 +109,7 @@ PART_PHRASES = [
         True,
     ),
     ("This dataset is licensed under CC BY 4.0.", "CC-BY-4.0", "commercial", False, True),
-    ("Copyright (c) ACME Corp. All rights reserved.\nLicensed under the MIT license.", "MIT", "commercial", False, True),
+    ("Copyright (c) ACME Corp. All rights reserved.\nLicensed under MIT.", "MIT", "commercial", False, True),
     ("The data is released under CC BY-NC 4.0.", "CC-BY-NC-4.0", "non-commercial", False, True),
     ("Some files are licensed under CC BY 4.0.", "CC-BY-4.0", "unknown", False, True),  # some of the whole
 ]
@@ -252,6 +252,20 @@ def test_copyright_notice_above_a_license_text_does_not_block_it():
 # Wording of ordinary license texts that must not read as "no rights" (phrases in that wording)
 LICENSE_TEXT_PHRASES = [
     ("Library General Public License v2", "LGPL-2.0-only", "commercial", False, True),  # "library" is no scope here
+    (
+        "Licensed under the MIT License. Each contributing author retains all rights to their own work.",
+        "MIT",
+        "commercial",
+        False,
+        True,
+    ),
+    (
+        "MIT License. The Example trademark belongs to Example Inc. and is used by permission.",
+        "MIT",
+        "commercial",
+        False,
+        True,
+    ),
     (
         "Licensed under the Apache License 2.0.\nYou must retain all copyright, patent, trademark, and attribution"
         " notices from the Source form of the Work.",
