@@ -245,6 +245,12 @@ def test_a_part_license_waits_for_a_steward():
     assert decide(evidence, policy, STEWARD).decision == "publish"
 
 
+def test_a_card_license_beside_a_readme_that_scopes_it_to_the_annotations_waits_for_a_steward():
+    evidence = [signal("card", "cc-by-4.0"), signal("README", "The annotations are licensed under CC BY 4.0.")]
+    decision = decide(evidence, load_policy())
+    assert decision.decision == "quarantine" and decision.conflicts
+
+
 def test_copyright_notice_above_a_license_text_does_not_block_it():
     assert decide([signal("LICENSE", SCIKIT_LEARN_COPYING)], load_policy()).decision == "publish"
 
