@@ -16,7 +16,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from licenses import rules
+from licenses import rules, scope
 from licenses.identify import Finding, blank_out, find_licenses, operator_between
 from licenses.info import (
     LicenseInfo,
@@ -142,6 +142,7 @@ def _notes_outside_clauses(body_text: str) -> str:
 @dataclass(frozen=True)
 class Reading:
     findings: list[Finding]  # named licenses that count, in reading order
+    norm: str  # the normalised text
     residual: str  # the normalised text with every named license blanked (positions kept)
     rules_text: str  # what the custom-terms rules read
     title: LicenseInfo | None  # the license whose own text this is (a title, then a long body)
@@ -171,7 +172,7 @@ def _read(text: str) -> Reading:
         if any((f.info.spdx or "").startswith(GNU_FAMILY_PREFIXES) for f in head):
             body = [f for f in body if not _is_gnu_sibling(f)]
         rules_text = residual
-    return Reading(head + body, residual, rules_text, title)
+    return Reading(head + body, norm, residual, rules_text, title)
 
 
 def _without_subsumed(infos: list[LicenseInfo]) -> list[LicenseInfo]:
@@ -190,13 +191,18 @@ def _free_text(text: str) -> LicenseInfo:
     without_urls, urls = strip_urls(text)
     reading = _read(without_urls)
     url_infos = [info for info in map(license_from_url, urls) if info is not None]
+    findings, unstated_part = reading.findings, []
     if reading.title is not None:
         url_infos = [info for info in url_infos if _can_tighten(info, reading.title)]
-    named = url_infos + [f.info for f in reading.findings]
+    else:  # a license's own text speaks of "the software": its scope is not a part of the data
+        findings, unstated_part = scope.licenses_for_the_data(
+            reading.findings, reading.norm, reading.residual, unscoped_elsewhere=bool(url_infos)
+        )
+    named = url_infos + [f.info for f in findings]
     informative = _without_subsumed([info for info in named if info.informative])
-    restrictions = rules.restrictions(reading.rules_text)
+    restrictions = unstated_part + rules.restrictions(reading.rules_text)
     if informative:
-        operator = operator_between(reading.findings, reading.residual) if len(informative) > 1 else "AND"
+        operator = operator_between(findings, reading.residual) if len(informative) > 1 else "AND"
         restrictions += rules.partly_unknown(reading.rules_text)
         return apply_restrictions(combine(informative, operator), restrictions)
     residual = reading.residual

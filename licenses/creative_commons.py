@@ -205,7 +205,11 @@ def from_url(url: str) -> KnownLicense | None:
 def _from_match(match: re.Match[str]) -> tuple[KnownLicense | None, bool]:
     """The license a grammar match names; the flag says whether a variant was named at all."""
     groups = match.groupdict()
-    words = " ".join(groups.get(g) or "" for g in ("elements", "elements2", "trailing")).split()
+    # elements after a bare number count only beside ones before it: in "Creative Commons license [1]
+    # Attribution: ..." the "1" is a footnote mark and "Attribution" a heading ("CC 3.0 BY" counts)
+    trailing = bool((groups.get("elements") or "").strip()) or "." in (groups.get("version") or "")
+    parts = ("elements", "elements2", "trailing") if trailing else ("elements", "elements2")
+    words = " ".join(groups.get(g) or "" for g in parts).split()
     elements = {ELEMENT_WORDS[w] for w in words if w in ELEMENT_WORDS}
     if not elements:
         return None, False

@@ -4,12 +4,17 @@ Rules run on the normalised text with the named licenses blanked out (identify.b
 
 - restrictions ("non-commercial use only", "for research purposes only", "do not
   redistribute") always apply, on top of any named license: the most restrictive wins;
-  beside a named license, a part with unknown terms ("data license unknown") makes the
+  so do statements that grant us nothing ("used with permission of the author", "who
+  retains all rights", "the images belong to their owners"): permission given to one
+  distributor is not permission given to us;
+- beside a named license, a part with unknown terms ("data license unknown") makes the
   use unknown;
 - weak restrictions (data-use agreements, click-through terms, "for research purposes")
   apply only when no license is named, since beside a license they usually describe intent;
+  "all rights reserved" (no rights) applies only when no rights are granted in words either
+  ("... are permitted provided that"): beside a grant it closes a copyright notice;
 - statements (public domain, "may be freely used for any purpose", placeholders like
-  "other" or "see LICENSE", "all rights reserved") give the answer when no license is named.
+  "other" or "see LICENSE") give the answer when no license is named.
 """
 
 from __future__ import annotations
@@ -28,11 +33,14 @@ _BOTH_USES = (
 _REDISTRIBUTE = (
     r"(?:re ?distribut\w*|distribut\w*|share|shared|sharing|publish\w*|disseminat\w*|transfer\w*|repost\w*|upload\w*)"
 )
+_BY_PERMISSION = r"(?:with|by) (?:the )?(?:(?:express|explicit|kind|written|special|prior) )*permission"
 
 # Phrases that would otherwise trip a restriction: standard license-text wording, and
 # "commercial and non-commercial use", which allows both.
 NEUTRAL_PHRASES = re.compile(
     r"this alternative is allowed only for noncommercial distribution"
+    r"|\b(?:trademarks?|marks|brands|trade names|service marks)\b[a-z ]{0,80}?"
+    r" (?:(?:are|is) (?:the )?property of|(?:are|is) used (?:with|by) permission)\b"
     r"|allowed only occasionally and noncommercially"
     rf"|{_BOTH_USES}|\bincluding commercial (?:use|uses|applications?|purposes?)\b"
 )
@@ -40,6 +48,8 @@ NEUTRAL_PHRASES = re.compile(
 NON_COMMERCIAL = Terms(use="non-commercial")
 RESEARCH_ONLY = Terms(use="research-only")
 NO_REDISTRIBUTION = Terms(use="commercial", forbids_redistribution=True)
+# Nothing is granted, so nothing may be redistributed and no use is known to be allowed.
+NO_RIGHTS = Terms(use="unknown", forbids_redistribution=True)
 USE_RESTRICTED = Terms(use="commercial", use_restrictions=True)
 PUBLIC_DOMAIN = Terms(use="commercial", public_domain=True)
 ANY_PURPOSE = Terms(use="commercial")
@@ -99,6 +109,24 @@ RESTRICTIONS = (
         r"|\binternal use only\b",
         NO_REDISTRIBUTION,
     ),
+    _rule(
+        "permission given to the distributor only, no license grant",
+        rf"\b(?:used|included|reproduced|reprinted|republished|posted|adapted)(?: here| in this \w+)?"
+        rf" {_BY_PERMISSION}\b"
+        r"|\bpermission (?:was|has been|had been) obtained\b"
+        # not "you retain all rights to your content", "retains all rights, title and interest" (licensor's IP)
+        r"|(?<!\byou )\bretains? all rights\b(?! title| not| to (?:their|his|her|its|your) own)"
+        r"|\ball rights (?:are )?retained\b",
+        NO_RIGHTS,
+    ),
+    _rule(
+        "held by others, no license grant",
+        r"\b(?:belongs?|belonging) to (?:their|its|the) (?:respective |original )?"
+        r"(?:owners?|copyright (?:owners?|holders?)|rights holders?)\b"
+        r"|\b(?:(?:property|copyright) of|copyrighted by|owned by) (?:their|its) (?:respective |original )?owners?\b"
+        r"|(?<!\byou )\b(?:do|does) not (?:own|hold) (?:the )?(?:copyrights?|rights)\b",
+        NO_RIGHTS,
+    ),
 )
 
 # Beside a named license: a part whose terms nobody knows ("data license unknown").
@@ -131,6 +159,14 @@ WEAK_RESTRICTIONS = (
         RESEARCH_ONLY,
     ),
 )
+ALL_RIGHTS_RESERVED = _rule("all rights reserved, no license grant", r"\ball rights reserved\b", NO_RIGHTS)
+# A license text we cannot name still grants rights: its "all rights reserved" closes a copyright notice.
+GRANT_RE = re.compile(
+    r"\bhereby grant|\bgrants? (?:permission|to you|you|licensee)\b|\bpermission (?:is|are) (?:hereby )?granted\b"
+    r"|\bpermission to use\b|\b(?:is|are) permitted\b|(?<!\bnot )\blicensed under\b|\bfree of charge\b|\bgranted to\b"
+    r"|\byou are free to\b"
+    r"|\bmay (?:be )?(?:freely )?(?:use|used|copy|copied|modify|modified|(?:re)?distribute|(?:re)?distributed)\b"
+)
 
 STATEMENTS = (
     _rule(
@@ -156,7 +192,7 @@ STATEMENTS = (
 
 UNKNOWN_TERMS = (
     ("custom or several unidentified licenses", r"\bcustom\b|\bproprietary\b|\bvarious\b|\bmultiple\b|\bmixed\b"),
-    ("all rights reserved, no license grant", r"\ball rights reserved\b"),
+    ("all rights reserved beside license wording that names no known license", r"\ball rights reserved\b"),
     ("no license granted", r"\bno license\b|\bunlicensed\b|\bnot licensed\b|\bwithout (?:a )?license\b"),
     ("custom terms of use", r"\bterms of (?:use|service)\b|\bterms and conditions\b"),
 )
@@ -207,7 +243,9 @@ def partly_unknown(residual: str) -> list[LicenseInfo]:
 
 
 def weak_restrictions(residual: str) -> list[LicenseInfo]:
-    return _matches(WEAK_RESTRICTIONS, NEUTRAL_PHRASES.sub(" ", residual), 0.5)
+    """Restrictions that count only when no license is named; "all rights reserved" only without a grant."""
+    found = _matches(WEAK_RESTRICTIONS, NEUTRAL_PHRASES.sub(" ", residual), 0.5)
+    return found if GRANT_RE.search(residual) else found + _matches((ALL_RIGHTS_RESERVED,), residual, 0.5)
 
 
 def statement(residual: str, original: str) -> LicenseInfo:

@@ -162,7 +162,7 @@ CASES = [
         False,
     ),
     ("Like its source, this dataset is released under CC BY-SA 3.0.", "CC-BY-SA-3.0", "commercial", True, True, False),
-    ("Code is MIT licensed; the data is CC BY-NC 4.0.", "MIT AND CC-BY-NC-4.0", "non-commercial", True, False, False),
+    ("Code is MIT licensed; the data is CC BY-NC 4.0.", "CC-BY-NC-4.0", "non-commercial", True, False, False),
     ("Dual licensed under MIT or Apache 2.0", "MIT OR Apache-2.0", "commercial", True, False, False),
     (
         "Licensed under the MIT license, except the images, which are CC BY-NC-ND 4.0.",

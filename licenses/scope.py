@@ -1,0 +1,90 @@
+"""Which part of the content a named license covers: "the annotations are CC BY 4.0".
+
+- A license scoped to the data as a whole (data, dataset, corpus, this work, the files)
+  speaks for the data; beside one, licenses scoped to code (code, software, scripts, model
+  weights) say nothing about the data and are set aside ("the code is MIT; the data is CC BY").
+- A license scoped to a part of the content (annotations, labels, images...) applies to
+  that part. When only parts are covered, the rest has no stated license: the use is unknown.
+- A license scoped to nothing in particular is read as before, together with every other
+  license the text names: setting a license aside must never loosen the answer on a guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+from licenses.identify import Finding
+from licenses.info import LicenseInfo, Terms, make_info
+
+_WHOLE = (
+    r"data|data ?sets?|databases?|corpus|corpora|work|files|contents?|collection|benchmark|resource"
+    r"|everything|repository|repo"
+)
+_CODE = (
+    r"code|source code|code ?base|software|scripts?|tools?|tooling|library|programs?|notebooks?"
+    r"|models?|model weights|weights|checkpoints?|documentation|docs|website"
+)
+_CONTENT_PART = (
+    r"annotations?|labels?|captions?|metadata|images?|photos?|photographs?|pictures?|audio|recordings?"
+    r"|videos?|transcripts?|transcriptions?|descriptions?|translations?|summaries|prompts?|responses?"
+    r"|masks?|segmentations?|bounding boxes|embeddings?|tweets?|articles?|reviews?"
+)
+_NOUN = rf"(?P<noun>{_CODE}|{_CONTENT_PART}|{_WHOLE})"
+# "the annotations are released under" | "code is" | "data license:" right before the license name
+# (a linking word is required: "... we collected tweets. CC BY 4.0" is about the whole)
+SCOPE_BEFORE_RE = re.compile(
+    rf"\b{_NOUN}(?: files?| data| set)?(?: (?:in|of) (?:this|the) (?:dataset|corpus|collection|repository))?(?= \w)"
+    r"(?: licens\w*| terms)?(?: which| that)?(?: is| are| will be)?(?: all| also)?"
+    r"(?: released| licensed| distributed| available| provided| published| shared| made available| offered| covered)?"
+    r"(?: under| with| by| as| via)?(?: the| a| an)?$"
+)
+# "CC BY 4.0 for the annotations", "MIT applies to the code", "CC BY 4.0 (annotations only)"
+SCOPE_AFTER_RES = (
+    re.compile(rf"^(?:licens\w* )?(?:(?:applies|apply) to|covers?|for) (?:the |all |our )?{_NOUN}\b"),
+    re.compile(rf"^{_NOUN} only\b"),
+)
+SOME_RE = re.compile(r"\b(?:some|certain|several|individual|other|few|many|most|selected)(?: \w+){0,3} $")
+# names such as "code is released under mit" carry their scope ("library general public license" does not)
+LEADING_NOUN_RE = re.compile(rf"{_NOUN}(?= (?:is|are|released|licensed|under|mit)\b)")
+
+
+def _part(finding: Finding, norm: str, residual: str) -> str | None:
+    """The noun a license is scoped to ("annotations", "code", "dataset"), None when not scoped."""
+    own = norm[finding.start : finding.end]
+    before = " ".join(residual[max(0, finding.start - 80) : finding.start].split())
+    link = re.match(r"licens\w*", own)  # "code license: MIT" is found as "license mit"
+    before = f"{before} {link.group(0)}" if link else before
+    after = " ".join(residual[finding.end : finding.end + 60].split())
+    match = (
+        LEADING_NOUN_RE.match(own)
+        or SCOPE_BEFORE_RE.search(before)
+        or next(filter(None, (regex.search(after) for regex in SCOPE_AFTER_RES)), None)
+    )
+    if match is None:
+        return None
+    noun = match.group("noun")
+    # "some files are licensed under GPL v2": only some of the whole
+    if re.fullmatch(_WHOLE, noun) and SOME_RE.search(match.string[: match.start("noun")]):
+        return f"{noun} (some of them)"
+    return noun
+
+
+def licenses_for_the_data(
+    findings: list[Finding], norm: str, residual: str, unscoped_elsewhere: bool
+) -> tuple[list[Finding], list[LicenseInfo]]:
+    """The findings that speak for the data, and an unknown-terms note when only parts are covered.
+
+    norm is the normalised text, residual the same with license names blanked;
+    unscoped_elsewhere says another source in the text (a license URL) names a license.
+    """
+    parts = [(finding, _part(finding, norm, residual)) for finding in findings]
+    if all(part is None for _, part in parts):
+        return findings, []
+    about_data = [finding for finding, part in parts if part is None or not re.fullmatch(_CODE, part)]
+    if any(part and re.fullmatch(_WHOLE, part) for _, part in parts):
+        return about_data, []
+    if unscoped_elsewhere or any(part is None and finding.info.informative for finding, part in parts):
+        return findings, []
+    covered = "; ".join(f"{finding.info.label} covers only the {part}" for finding, part in parts if part)
+    note = make_info(Terms(), confidence=0.5, evidence=f"{covered}: the rest of the data has no stated license")
+    return about_data, [note]
