@@ -128,7 +128,8 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
     return [
         "## Provenance",
         "",
-        f"- Source ({source['kind']}): {source_label(source)}" + (f" ({entry.homepage})" if entry.homepage else ""),
+        f"- Source ({source['kind']}): {source_label(source)}" + (f"; homepage {entry.homepage}" if entry.homepage
+                                                                   else ""),
         *([f"- Origin: {source['origin']}"] if source.get("origin") else []),
         *([f"- Created by: {', '.join(creator_text(c) for c in entry.creator)}"] if entry.creator else []),
         f"- Retrieved: {source['retrieved_at']}",

@@ -106,7 +106,8 @@ def test_card_source_datasets_name_only_public_locations(published):
     http_card = DatasetCard.load(published["downloads"]["levels-http"] / "README.md")
     assert file_card.data.source_datasets == ["https://example.org/levels"]  # the catalog's homepage
     assert http_card.data.source_datasets is None  # no public location known: the key is left out
-    assert "levels.jsonl (a file on the publisher's machine; its location is not published)" in file_card.text
+    assert ("Source (file): levels.jsonl (a file on the publisher's machine; its location is not published); "
+            "homepage https://example.org/levels") in file_card.text
     assert "Created by: Example Survey Org (https://example.org/survey), Ada Example" in file_card.text
 
 
