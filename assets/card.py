@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assets import DATA_FILE
-from assets.catalog import CatalogEntry
-from assets.croissant import PublishedFile, checks_summary
+from assets.catalog import CatalogEntry, Creator
+from assets.croissant import PublishedFile, checks_summary, source_label
 
 if TYPE_CHECKING:  # huggingface_hub stays out of the definitions' load: imported where a card is made
     from huggingface_hub import DatasetCard, DatasetCardData
@@ -34,12 +34,23 @@ def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, licen
     return DatasetCardData(
         license=release["hub_license"],
         pretty_name=entry.title,
-        source_datasets=[provenance["source"]["uri"]],
+        source_datasets=source_datasets(provenance["source"]) or None,
         size_categories=[size_category(provenance["row_count"])],
         tags=["governed-snapshot", f"license-use:{license_info['use']}", "croissant"],
         configs=[{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILE}]}],
         **extra,
     )
+
+
+def source_datasets(source: dict) -> list[str]:
+    """What the card's `source_datasets` (dataset ids or URLs on the Hub) names: a Hub source's repo id, a public
+    source's URL, else the catalog's homepage; nothing when none is known. provenance.json holds a source's `uri`
+    only when it is public, so a local path or a private address never reaches the card."""
+    uri = source.get("uri")
+    if uri:
+        return [uri.removeprefix("hf://datasets/")] if source["kind"] == "hub" else [uri]
+    homepage = source.get("homepage")
+    return [homepage] if homepage and re.match(r"^https?://", homepage) else []
 
 
 def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, checks: list[dict], repo_id: str,
@@ -54,7 +65,7 @@ def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, che
     body = "\n".join([
         f"# {entry.title}",
         "",
-        entry.description or f"A governed snapshot of {provenance['source']['uri']}.",
+        entry.description or f"A governed snapshot of {source_label(provenance['source'])}.",
         "",
         *license_section(license_record, license_file, [p for p in paths if p.startswith("NOTICE")]),
         *attribution_section(entry, license_record),
@@ -127,8 +138,10 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
     return [
         "## Provenance",
         "",
-        f"- Source ({source['kind']}): {source['uri']}" + (f" ({entry.homepage})" if entry.homepage else ""),
+        f"- Source ({source['kind']}): {source_label(source)}" + (f"; homepage {entry.homepage}" if entry.homepage
+                                                                   else ""),
         *([f"- Origin: {source['origin']}"] if source.get("origin") else []),
+        *([f"- Created by: {', '.join(creator_text(c) for c in entry.creator)}"] if entry.creator else []),
         f"- Retrieved: {source['retrieved_at']}",
         *[f"- {label}: `{value}`" for label, value in upstream if value],
         f"- Source bytes: {source['size_bytes']}, sha256 `{source['sha256']}`",
@@ -141,6 +154,10 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
         "provenance and Responsible-AI fields).",
         "",
     ]
+
+
+def creator_text(creator: Creator) -> str:
+    return f"{creator.name} ({creator.url})" if creator.url else creator.name
 
 
 def files_section(files: list[PublishedFile]) -> list[str]:

@@ -59,6 +59,18 @@ class CsvOptions:
 
 
 @dataclass(frozen=True)
+class Creator:
+    """Who made the data (not who publishes it): a person or an organisation, with an optional web page."""
+
+    name: str
+    url: str | None = None
+    type: str = "organization"  # organization | person
+
+
+CREATOR_TYPES = ("organization", "person")
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     id: str
     title: str
@@ -76,6 +88,7 @@ class CatalogEntry:
     policy: str = "default"
     visibility: str = "public"
     sign_off: dict | None = field(default=None, hash=False)
+    creator: tuple[Creator, ...] = ()  # the data's creators, as the source credits them; none when not stated
 
 
 ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
@@ -196,7 +209,28 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         policy=str(raw.get("policy", settings["policy"])),
         visibility=str(raw.get("visibility", "public")),
         sign_off={key: str(value) for key, value in sign_off.items()} if sign_off else None,
+        creator=_creators(raw.get("creator"), where),
     )
+
+
+def _creators(raw: object, where: str) -> tuple[Creator, ...]:
+    """`creator:` is a name, a mapping {name, url, type} (type: organization, the default, or person), or a list
+    of those."""
+    items = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    creators = []
+    for item in items:
+        item = {"name": item} if isinstance(item, str) else item
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip() \
+                or not set(item) <= {"name", "url", "type"}:
+            raise CatalogError(f"{where}: creator must be a name, a mapping with name (and optionally url, type) "
+                               f"or a list of those, got {item!r}")
+        if item.get("url") is not None and not re.match(r"^https?://", str(item["url"])):
+            raise CatalogError(f"{where}: creator url must be http(s), got {item['url']!r}")
+        if item.get("type", "organization") not in CREATOR_TYPES:
+            raise CatalogError(f"{where}: creator type must be one of {CREATOR_TYPES}, got {item['type']!r}")
+        creators.append(Creator(name=item["name"].strip(), url=item.get("url"),
+                                type=item.get("type", "organization")))
+    return tuple(creators)
 
 
 def _source(raw: object, root: Path, settings: dict, where: str) -> Source:

@@ -8,11 +8,13 @@ the snapshot's immutable records, so publishing the same snapshot twice gives by
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from urllib.parse import quote
+
+from assets.catalog import Creator
 
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
 # The context of the Croissant 1.1 spec (Appendix 1) with the schema.org IRI mlcroissant uses, plus PROV-O.
@@ -91,10 +93,12 @@ class PublishedFile:
 
 
 def croissant_document(*, provenance: dict, license_record: dict, checks: list[dict], files: list[PublishedFile],
-                       dataset_url: str, publisher: dict, description: str, citation: str | None,
-                       snapshot_created_at: str) -> dict:
+                       dataset_url: str, publisher: dict, creators: tuple[Creator, ...], description: str,
+                       citation: str | None, snapshot_created_at: str) -> dict:
     """The Croissant 1.1 JSON-LD of one snapshot: `files` are the published files (one Parquet), `provenance`
     the snapshot's provenance.json, `checks` its latest check results (check_name, severity, passed, observed).
+    `dataset_url` is the published repo's public address (`@id`, `url`, `citeAs`); `creators` are the data's
+    creators as the catalog names them (no `creator` when it names none) and `publisher` who publishes it.
     Both dates are the snapshot's creation time, which stays the same however often its publish is retried."""
     license_info = license_record["license"]
     data_file = next(file.path for file in files if file.encoding_format == PARQUET)
@@ -110,7 +114,7 @@ def croissant_document(*, provenance: dict, license_record: dict, checks: list[d
         "citeAs": citation or f"{provenance['title']}, snapshot {provenance['snapshot_id']}. {dataset_url}",
         "url": dataset_url,
         "license": license_urls(license_info),
-        "creator": publisher,
+        **({"creator": [agent(creator) for creator in creators]} if creators else {}),
         "publisher": publisher,
         "dateCreated": snapshot_created_at,
         "datePublished": snapshot_created_at,
@@ -125,6 +129,12 @@ def croissant_document(*, provenance: dict, license_record: dict, checks: list[d
     if holders:
         document["prov:wasAttributedTo"] = [{"@type": "prov:Agent", "name": holder} for holder in holders]
     return document
+
+
+def agent(creator: Creator) -> dict:
+    """A creator as a schema.org Person or Organization (mlcroissant accepts no other type)."""
+    return {"@type": "sc:Person" if creator.type == "person" else "sc:Organization", "name": creator.name,
+            **({"url": creator.url} if creator.url else {})}
 
 
 def license_urls(license_info: dict) -> list[str]:
@@ -182,24 +192,34 @@ def croissant_data_type(duckdb_type: str) -> str:
 
 
 def source_entity(source: dict) -> dict:
-    """The upstream bytes this snapshot was converted from: where, which revision, and their sha256."""
-    revision = source.get("upstream_revision")
+    """The upstream bytes this snapshot was converted from: where (when public), which revision, and their sha256.
+    A source provenance.json names by file name only (not public) is identified by its content instead."""
+    revision, uri = source.get("upstream_revision"), source.get("uri")
     entity = {
         "@type": "prov:Entity",
-        "@id": f"{source_iri(source)}@{revision}" if revision else source_iri(source),
-        "name": f"{source['kind']} source {source['uri']}",
-        "url": source_iri(source),
+        "@id": (f"{uri}@{revision}" if revision else uri) if uri else content_iri(source["sha256"]),
+        "name": f"{source['kind']} source {source_label(source)}",
         "sha256": source["sha256"],
         "contentSize": f"{source['size_bytes']} B",
     }
-    optional = {"version": revision, "sameAs": source.get("homepage"), "description": source.get("origin"),
-                "dateModified": _iso_date(source.get("last_modified")), "identifier": source.get("etag")}
+    optional = {"url": uri, "version": revision, "sameAs": source.get("homepage"),
+                "description": source.get("origin"), "dateModified": _iso_date(source.get("last_modified")),
+                "identifier": source.get("etag")}
     return entity | {key: value for key, value in optional.items() if value}
 
 
-def source_iri(source: dict) -> str:
-    """A local file's path as a file: URI (a bare path would be read as relative to the document); URLs as given."""
-    return Path(source["uri"]).as_uri() if source["kind"] == "file" else source["uri"]
+def source_label(source: dict) -> str:
+    """How published text names the source: its public location, else its file name and why no more is said."""
+    if source.get("uri"):
+        return source["uri"]
+    where = "a file on the publisher's machine" if source["kind"] == "file" else "on a non-public network"
+    return f"{source['name']} ({where}; its location is not published)"
+
+
+def content_iri(sha256_hex: str) -> str:
+    """Bytes named by their sha256 as an RFC 6920 `ni` URI, for a source whose location is not published."""
+    digest = base64.urlsafe_b64encode(bytes.fromhex(sha256_hex)).rstrip(b"=").decode()
+    return f"ni:///sha-256;{digest}"
 
 
 def pipeline_activity(provenance: dict, ended_at: str) -> dict:
@@ -222,7 +242,8 @@ def pipeline_activity(provenance: dict, ended_at: str) -> dict:
 
 def responsible_ai_fields(provenance: dict, license_record: dict, checks: list[dict]) -> dict:
     source = provenance["source"]
-    collection = (f"Copied from the upstream {source['kind']} source {source['uri']} on {source['retrieved_at']}"
+    collection = (f"Copied from the upstream {source['kind']} source {source_label(source)} on "
+                  f"{source['retrieved_at']}"
                   + (f" at revision {source['upstream_revision']}" if source.get("upstream_revision") else "")
                   + f"; {source['size_bytes']} bytes, sha256 {source['sha256']}."
                   + (f" Origin: {source['origin']}." if source.get("origin") else ""))

@@ -1,5 +1,6 @@
 """Guards on what a catalog may make the pipeline read: no server-side request forgery through a catalog URL,
-no local file outside the catalog's data root, no download or decompression past a size limit."""
+no local file outside the catalog's data root, no download or decompression past a size limit; and on what a
+published file may name: only sources on public addresses."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ def check_url(url: str, allow_private_network: bool = False) -> None:
                 f"refusing {parts.hostname} ({ip}): a private, loopback or link-local address; set "
                 "allow_private_network: true in the catalog to fetch from the local network"
             )
+
+
+def is_public_url(url: str) -> bool:
+    """Whether `url` is an http(s) URL whose host resolves only to public addresses: what a published file may
+    name. A loopback, private or link-local host, or one that does not resolve, is not public."""
+    try:
+        check_url(url)
+    except ValueError:  # SourceRefused, or a malformed port
+        return False
+    return True
 
 
 def capped(chunks: Iterable[bytes], max_bytes: int, what: str) -> Iterator[bytes]:

@@ -7,6 +7,7 @@ the UI, the run config or the logs, and every message that could quote it is scr
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,15 @@ class HubTarget(dg.ConfigurableResource):
 
     def repo_id(self, dataset_id: str) -> str:
         return f"{self.namespace}/{dataset_id}"
+
+    def public_base(self, endpoint: str) -> str:
+        """The Hub's address as consumers reach it, which published files name: HUB_PUBLIC_URL when set (a Hub
+        behind a proxy, or one the pipeline reaches by an internal address), else the client's endpoint. Read when
+        publishing, like HF_TOKEN, so each run sees the current environment."""
+        base = (os.environ.get("HUB_PUBLIC_URL") or endpoint).rstrip("/")
+        if not re.match(r"^https?://[^/]", base):
+            raise HubAccessError(f"HUB_PUBLIC_URL must be an http(s) URL, got {base!r}")
+        return base
 
     def client(self) -> HfApi:
         """A client for the Hub at HF_ENDPOINT with the token from HF_TOKEN, and only from there: huggingface_hub

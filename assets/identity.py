@@ -14,8 +14,9 @@ import dataclasses
 from assets.catalog import CatalogEntry
 from assets.warehouse import fingerprint
 
-# Bump when the conversion changes what a snapshot holds, so unchanged sources still get a new snapshot.
-SNAPSHOT_FORMAT = "1"
+# Bump when the conversion or provenance.json changes what a snapshot holds, so unchanged sources still get a new
+# snapshot. 2: provenance.json names the source's location only when it is public.
+SNAPSHOT_FORMAT = "2"
 
 
 def conversion_options(entry: CatalogEntry) -> dict:

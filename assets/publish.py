@@ -69,7 +69,8 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     repo_id = hub.repo_id(entry.id)
     try:
         api = hub.client()
-        release = build_release(entry, repo_id, api.endpoint, snapshot_row, json.loads(source["evidence"]),
+        hub_url = hub.public_base(api.endpoint)
+        release = build_release(entry, repo_id, hub_url, snapshot_row, json.loads(source["evidence"]),
                                 json.loads(dataset_row["decision_record"]), latest_checks(warehouse, snapshot_id))
         commit_oid, new_commit = with_retries(lambda: push_release(api, release),
                                               log=lambda message: context.log.warning(f"{entry.id}: {message}"))
@@ -79,7 +80,7 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
         record_publish_failure(warehouse, snapshot_id, message)
         raise PublishError(message) from None
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
-    url = f"{api.endpoint}/datasets/{repo_id}/tree/{snapshot_id}"
+    url = f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}"
     return dg.MaterializeResult(
         metadata={"published": True, "new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id,
                   "commit": commit_oid, "files": sorted(release.files), "dagster/uri": dg.MetadataValue.url(url)},
@@ -102,10 +103,11 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
     return None
 
 
-def build_release(entry: CatalogEntry, repo_id: str, endpoint: str, snapshot_row: dict, evidence: dict,
+def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row: dict, evidence: dict,
                   license_record: dict, checks: list[dict]) -> Release:
     """Assemble the commit's files from the snapshot folder, the license evidence files fetched with the source
-    (name -> {path, ...}) and the records."""
+    (name -> {path, ...}) and the records. `hub_url` is the Hub's public address: croissant.json names the
+    repo there. The files name the source only where it is public (see store.source_location)."""
     snapshot_dir = Path(snapshot_row["parquet_path"]).parent
     provenance = json.loads((snapshot_dir / "provenance.json").read_text(encoding="utf-8"))
     parquet = snapshot_dir / "data.parquet"
@@ -117,12 +119,12 @@ def build_release(entry: CatalogEntry, repo_id: str, endpoint: str, snapshot_row
     # The Parquet file was just hashed against the vetted sha256: the largest file is not read again.
     published = [published_file(path, content, vetted_sha256 if path == DATA_FILE else None)
                  for path, content in files.items()]
-    dataset_url = f"{endpoint}/datasets/{repo_id}"
     namespace = repo_id.split("/")[0]
     croissant = croissant_document(
         provenance=provenance, license_record=license_record, checks=checks, files=published,
-        dataset_url=dataset_url, description=entry.description, citation=entry.citation,
-        publisher={"@type": "sc:Organization", "name": namespace, "url": f"{endpoint}/{namespace}"},
+        dataset_url=f"{hub_url}/datasets/{repo_id}", description=entry.description, citation=entry.citation,
+        publisher={"@type": "sc:Organization", "name": namespace, "url": f"{hub_url}/{namespace}"},
+        creators=entry.creator,
         snapshot_created_at=snapshot_row["created_at"].isoformat(),
     )
     files["croissant.json"] = (json.dumps(croissant, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

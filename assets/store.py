@@ -3,13 +3,15 @@
 import json
 import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 import dagster as dg
 
 from assets import CODE_VERSION, DATA_FILE
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import ConversionError, ParquetFile, to_parquet
+from assets.guards import is_public_url
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
@@ -138,8 +140,7 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
         "dataset_id": entry.id,
         "title": entry.title,
         "source": {
-            "kind": source["source_kind"],
-            "uri": source["source_uri"],
+            **source_location(entry, source),
             "retrieved_at": str(source["retrieved_at"]),
             "upstream_revision": source["upstream_revision"],
             "etag": source["etag"],
@@ -150,12 +151,27 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
             "origin": entry.origin,
         },
         "license": decision_record,
-        "files": {DATA_FILE: {"sha256": parquet.sha256,
-                                                        "size_bytes": parquet.path.stat().st_size}},
+        "files": {DATA_FILE: {"sha256": parquet.sha256, "size_bytes": parquet.path.stat().st_size}},
         "row_count": parquet.row_count,
         "columns": parquet.columns,
         "pipeline": {"code_version": CODE_VERSION, "snapshot_format": SNAPSHOT_FORMAT, "dagster_run_id": run_id},
     }
+
+
+def source_location(entry: CatalogEntry, source: dict) -> dict:
+    """Where the source is, as provenance.json (which is published) says it: its kind, its file name and, only
+    when it is public (a Hub repo, or an http(s) URL whose host resolves only to public addresses), its `uri`. A
+    local file or a URL on a loopback, private or link-local network never leaves the machine: the steward finds
+    its full location in governance.sources."""
+    kind, uri = source["source_kind"], source["source_uri"]
+    if kind == "file":
+        name = Path(uri).name
+    elif kind == "http":
+        name = unquote(PurePosixPath(urlsplit(uri).path).name)
+    else:
+        name = PurePosixPath(entry.source.path or "").name
+    public = kind == "hub" or (kind == "http" and is_public_url(uri))
+    return {"kind": kind, **({"uri": uri} if public else {}), "name": name}
 
 
 def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str,

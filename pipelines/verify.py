@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.convert import file_sha256
-from assets.croissant import PARQUET, license_urls
+from assets.croissant import PARQUET, license_urls, source_label
 
 # Files no record can vouch for: the card, and croissant.json (it cannot hold its own sha256); .gitattributes is
 # the Hub's plumbing.
@@ -125,7 +125,7 @@ def print_report(repo_id: str, revision: str, commit: str, result: Verification)
     print("obligations:")
     for obligation in license_record.get("obligations") or ["none beyond the license"]:
         print(f"  - {obligation}")
-    print(f"source: {record['source']['uri']} (sha256 {record['source']['sha256']})")
+    print(f"source: {source_label(record['source'])} (sha256 {record['source']['sha256']})")
 
 
 def main(argv: list[str] | None = None) -> int:

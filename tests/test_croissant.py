@@ -17,7 +17,8 @@ from huggingface_hub import snapshot_download
 from license_expression import get_license_index
 
 from assets.convert import file_sha256
-from assets.croissant import croissant_data_type, license_urls, personal_information_findings, source_entity
+from assets.croissant import (content_iri, croissant_data_type, license_urls, personal_information_findings,
+                              source_entity)
 from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
@@ -40,7 +41,9 @@ def snapshot_folder(tmp_path_factory) -> Path:
     (data / "NOTICE").write_text("Copyright 2023 River Survey Ltd.\nReadings by River Survey Ltd.\n")
     (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [{
         "id": "readings", "title": "River readings (fixture)", "format": "jsonl", "license": "CC-BY-4.0",
-        "key_columns": ["id"], "source": {"kind": "file", "path": "data/readings.jsonl"}}]}))
+        "key_columns": ["id"], "source": {"kind": "file", "path": "data/readings.jsonl"},
+        "creator": [{"name": "River Survey Ltd.", "url": "https://example.org/river-survey"},
+                    {"name": "Ada Example", "type": "person"}]}]}))
     env = {"CATALOG_PATH": str(root / "catalog" / "catalog.yaml"), "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
            "HUB_NAMESPACE": f"cr-{uuid.uuid4().hex[:8]}"}
     with environment(**env):
@@ -110,13 +113,25 @@ def test_provenance_derivation_generation_and_attribution(snapshot_folder, docum
     derived = document["prov:wasDerivedFrom"]
     assert derived["@type"] == "prov:Entity"
     assert derived["sha256"] == provenance["source"]["sha256"]
-    assert derived["url"] == Path(provenance["source"]["uri"]).as_uri()
+    # A local file's location is not published: the entity is named by its content and its file name.
+    assert "uri" not in provenance["source"] and "url" not in derived
+    assert derived["@id"] == content_iri(provenance["source"]["sha256"]) and derived["@id"].startswith("ni:///sha-256;")
+    assert "readings.jsonl" in derived["name"]
     generated = document["prov:wasGeneratedBy"]
     assert generated["@id"] == f"urn:dagster:run:{provenance['pipeline']['dagster_run_id']}"
     assert generated["prov:used"] == {"@id": derived["@id"]}
     assert generated["prov:endedAtTime"] == document["dateCreated"]
     assert generated["prov:wasAssociatedWith"]["softwareVersion"] == provenance["pipeline"]["code_version"]
     assert document["prov:wasAttributedTo"] == [{"@type": "prov:Agent", "name": "River Survey Ltd."}]
+
+
+def test_creators_come_from_the_catalog_and_the_publisher_is_the_hub_namespace(document):
+    assert document["creator"] == [
+        {"@type": "sc:Organization", "name": "River Survey Ltd.", "url": "https://example.org/river-survey"},
+        {"@type": "sc:Person", "name": "Ada Example"}]
+    namespace = document["url"].rstrip("/").split("/")[-2]
+    assert document["publisher"]["name"] == namespace and namespace.startswith("cr-")
+    assert document["publisher"] not in document["creator"]
 
 
 def test_responsible_ai_fields_say_what_is_known(snapshot_folder, document):

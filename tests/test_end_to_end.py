@@ -105,6 +105,28 @@ def test_provenance_record_travels_with_the_snapshot(governed):
     assert record["pipeline"]["dagster_run_id"]
 
 
+def test_published_files_name_hub_sources_by_repo_and_loopback_sources_by_homepage(governed):
+    from huggingface_hub import DatasetCard, hf_hub_download
+
+    def published(dataset_id: str, name: str) -> Path:
+        (tag,) = query(governed, "SELECT published_tag FROM governance.snapshots WHERE dataset_id = ?", [dataset_id])[0]
+        return Path(hf_hub_download(f"{governed['namespace']}/{dataset_id}", name, repo_type="dataset", revision=tag))
+
+    countries = json.loads(published("world-countries", "provenance.json").read_text())["source"]
+    assert (countries["uri"], countries["name"]) == ("hf://datasets/upstream/world-countries", "countries.jsonl")
+    assert DatasetCard.load(published("world-countries", "README.md")).data.source_datasets == [
+        "upstream/world-countries"]
+    co2 = json.loads(published("mauna-loa-co2", "provenance.json").read_text())["source"]
+    assert co2["kind"] == "http" and "uri" not in co2 and co2["name"] == "co2-concentration.csv"
+    assert DatasetCard.load(published("mauna-loa-co2", "README.md")).data.source_datasets == [
+        "https://scrippsco2.ucsd.edu/data/atmospheric_co2/primary_mlo_co2_record"]
+    croissant = json.loads(published("palmer-penguins", "croissant.json").read_text())
+    assert croissant["creator"] == [
+        {"@type": "sc:Person", "name": "Kristen Gorman"},
+        {"@type": "sc:Organization", "name": "Palmer Station Long Term Ecological Research (LTER) Program"}]
+    assert croissant["publisher"]["name"] == governed["namespace"]
+
+
 def test_second_run_on_unchanged_inputs_makes_no_snapshot_and_no_commit(governed):
     api = HfApi()
     repo_id = f"{governed['namespace']}/palmer-penguins"

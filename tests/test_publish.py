@@ -103,7 +103,7 @@ def test_card_carries_license_attribution_provenance_and_usage(published):
     assert card.data.license == "cc-by-4.0"
     assert card.data.pretty_name == "Water levels (fixture)"
     assert card.data.size_categories == ["n<1K"]
-    assert card.data.source_datasets == [str(published["folder"] / "data" / "levels.jsonl")]
+    assert card.data.source_datasets is None  # a local file and no homepage: no public location to name
     assert card.data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILE}]}]
     assert "license-use:commercial" in card.data.tags
     for expected in ("Commercial use: allowed", "Attribution required: yes", "Example Survey Org",

@@ -67,6 +67,7 @@ def test_verify_passes_and_prints_license_obligations_and_commercial_use(publish
     assert "license: Creative Commons Attribution 4.0 International (SPDX CC-BY-4.0)" in out
     assert "commercial use allowed: yes" in out
     assert "  - credit the copyright holders" in out
+    assert "source: counts.csv (a file on the publisher's machine; its location is not published)" in out
     assert "downloading" in err and "100%" in err  # the progress bar
 
 
