@@ -5,6 +5,7 @@ Built only from the snapshot's immutable records, so re-publishing a snapshot re
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from assets import DATA_FILE

@@ -113,7 +113,8 @@ def croissant_document(*, provenance: dict, license_record: dict, checks: list[d
         "identifier": provenance["snapshot_id"],
         "citeAs": citation or f"{provenance['title']}, snapshot {provenance['snapshot_id']}. {dataset_url}",
         "url": dataset_url,
-        "license": license_urls(license_info),
+        "license": license_urls(license_info, license_file_url(dataset_url, provenance["snapshot_id"],
+                                                               license_record["release"])),
         **({"creator": [agent(creator) for creator in creators]} if creators else {}),
         "publisher": publisher,
         "dateCreated": snapshot_created_at,
@@ -137,16 +138,20 @@ def agent(creator: Creator) -> dict:
             **({"url": creator.url} if creator.url else {})}
 
 
-def license_urls(license_info: dict) -> list[str]:
-    """Every license of the (possibly compound) SPDX expression as its SPDX page; the license's own URL when it
-    has no SPDX id."""
+def license_urls(license_info: dict, license_file: str) -> list[str]:
+    """Every license of the (possibly compound) SPDX expression as its SPDX page; without an SPDX id the license's
+    own URL, else (a public-domain statement, custom terms) `license_file`: the published file that holds them."""
     spdx = license_info.get("spdx")
     if spdx:
         ids = [token for token in re.findall(r"[A-Za-z0-9.+-]+", spdx) if token not in _SPDX_OPERATORS]
         return [SPDX_LICENSE_URL.format(license_id) for license_id in dict.fromkeys(ids)]
-    if license_info.get("url"):
-        return [license_info["url"]]
-    raise ValueError(f"license {license_info.get('name')!r} has neither an SPDX id nor a URL to name it by")
+    return [license_info.get("url") or license_file]
+
+
+def license_file_url(dataset_url: str, tag: str, release: dict) -> str:
+    """Where the published license text is read on the Hub: the upstream file's name, else LICENSE."""
+    kind, _, origin = release["text_from"].partition(":")
+    return f"{dataset_url}/blob/{quote(tag)}/{quote(origin if kind == 'upstream' else 'LICENSE')}"
 
 
 def file_object(file: PublishedFile) -> dict:

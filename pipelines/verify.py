@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.convert import file_sha256
-from assets.croissant import PARQUET, license_urls, source_label
+from assets.croissant import PARQUET, license_file_url, license_urls, source_label
 
 # Files no record can vouch for: the card, and croissant.json (it cannot hold its own sha256); .gitattributes is
 # the Hub's plumbing.
@@ -80,8 +80,10 @@ def recorded_sha256s(provenance: dict, croissant: dict, result: Verification) ->
 
 def license_mismatches(provenance: dict, croissant: dict) -> list[str]:
     try:
-        expected = license_urls(provenance["license"]["license"])
-    except (KeyError, ValueError) as error:
+        record = provenance["license"]
+        expected = license_urls(record["license"], license_file_url(croissant.get("url") or "",
+                                                                    provenance["snapshot_id"], record["release"]))
+    except (KeyError, TypeError, ValueError) as error:
         return [f"provenance.json names no usable license ({error})"]
     stated = croissant.get("license")
     stated = stated if isinstance(stated, list) else [stated]

@@ -17,8 +17,8 @@ from huggingface_hub import snapshot_download
 from license_expression import get_license_index
 
 from assets.convert import file_sha256
-from assets.croissant import (content_iri, croissant_data_type, license_urls, personal_information_findings,
-                              source_entity)
+from assets.croissant import (content_iri, croissant_data_type, license_file_url, license_urls,
+                              personal_information_findings, source_entity)
 from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
@@ -156,13 +156,15 @@ def test_personal_information_summary_reports_findings_and_absence():
 
 
 def test_license_urls_for_expressions_and_licenses_without_spdx_id():
-    assert license_urls({"spdx": "MIT AND (CC-BY-4.0 OR ODbL-1.0)"}) == [
+    published = license_file_url("https://hub.example/datasets/org/set", "set-0123", {"text_from": "statement:catalog"})
+    assert published == "https://hub.example/datasets/org/set/blob/set-0123/LICENSE"
+    assert license_urls({"spdx": "MIT AND (CC-BY-4.0 OR ODbL-1.0)"}, published) == [
         "https://spdx.org/licenses/MIT.html", "https://spdx.org/licenses/CC-BY-4.0.html",
         "https://spdx.org/licenses/ODbL-1.0.html"]
-    assert license_urls({"spdx": None, "url": "https://ai.meta.com/llama/license/"}) == [
+    assert license_urls({"spdx": None, "url": "https://ai.meta.com/llama/license/"}, published) == [
         "https://ai.meta.com/llama/license/"]
-    with pytest.raises(ValueError, match="neither an SPDX id nor a URL"):
-        license_urls({"spdx": None, "url": None, "name": "house terms"})
+    assert license_urls({"spdx": None, "url": None, "public_domain": True}, published) == [published]
+    assert license_file_url("https://h/datasets/o/s", "t", {"text_from": "upstream:COPYING"}).endswith("/t/COPYING")
 
 
 def test_hub_sources_are_named_by_repo_at_revision_and_http_dates_become_iso():
