@@ -88,8 +88,9 @@ def published(tmp_path_factory):
     catalog = root / "catalog" / "catalog.yaml"
     catalog.write_text(yaml.safe_dump({"datasets": entries}, sort_keys=False))
     namespace = f"real-{uuid.uuid4().hex[:8]}"
+    # The loopback Hub stands in for the public Hub, whose address croissant.json names (HUB_PUBLIC_URL).
     with environment(CATALOG_PATH=str(catalog), WAREHOUSE_PATH=str(root / "warehouse.duckdb"),
-                     HUB_NAMESPACE=namespace):
+                     HUB_NAMESPACE=namespace, HUB_PUBLIC_URL="https://huggingface.co"):
         exit_code = run_main([])
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
         rows = connection.execute("SELECT dataset_id, decision, decision_reason, decision_record"
