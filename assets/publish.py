@@ -71,7 +71,7 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
         api = hub.client()
         hub_url = hub.public_base(api.endpoint)
         release = build_release(entry, repo_id, hub_url, snapshot_row, json.loads(source["evidence"]),
-                                json.loads(dataset_row["decision_record"]), latest_checks(warehouse, snapshot_id))
+                                latest_checks(warehouse, snapshot_id))
         commit_oid, new_commit = with_retries(lambda: push_release(api, release),
                                               log=lambda message: context.log.warning(f"{entry.id}: {message}"))
     except Exception as error:
@@ -104,12 +104,14 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
 
 
 def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row: dict, evidence: dict,
-                  license_record: dict, checks: list[dict]) -> Release:
+                  checks: list[dict]) -> Release:
     """Assemble the commit's files from the snapshot folder, the license evidence files fetched with the source
-    (name -> {path, ...}) and the records. `hub_url` is the Hub's public address: croissant.json names the
+    (name -> {path, ...}) and the records. The license record is the snapshot's own (in its provenance.json), so
+    every file at the tag tells the same story. `hub_url` is the Hub's public address: croissant.json names the
     repo there. The files name the source only where it is public (see store.source_location)."""
     snapshot_dir = Path(snapshot_row["parquet_path"]).parent
     provenance = json.loads((snapshot_dir / "provenance.json").read_text(encoding="utf-8"))
+    license_record = provenance["license"]
     parquet = snapshot_dir / "data.parquet"
     vetted_sha256 = provenance["files"][DATA_FILE]["sha256"]
     if file_sha256(parquet) != vetted_sha256 or snapshot_row["parquet_sha256"] != vetted_sha256:

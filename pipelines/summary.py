@@ -49,12 +49,11 @@ def format_table(outcomes: list[dict]) -> str:
     widths = {c: max(len(c), *(len(str(o[c])) for o in outcomes)) for c in COLUMNS[:-1]}
     lines = ["  ".join(c.ljust(widths.get(c, 0)) for c in COLUMNS)]
     lines += ["  ".join(str(o[c]).ljust(widths.get(c, 0)) for c in COLUMNS) for o in outcomes]
+    details = []
     for outcome in outcomes:
-        details = ([f"  unchanged since {outcome['unchanged_since']}: no new snapshot, nothing republished"]
-                   if outcome.get("unchanged_since") else [])
-        details += [f"  obligation: {obligation}" for obligation in outcome.get("obligations") or []]
-        details += [f"  warning: check {name} failed (WARN: shown, not blocking)" for name in outcome.get("warnings")
-                    or []]
-        if details:
-            lines += ["", f"{outcome['dataset']}:", *details]
-    return "\n".join(lines)
+        said = ([f"unchanged since {outcome['unchanged_since']}: no new snapshot, nothing republished"]
+                if outcome.get("unchanged_since") else [])
+        said += [f"obligation: {obligation}" for obligation in outcome.get("obligations") or []]
+        said += [f"warning: check {name} failed (WARN: shown, not blocking)" for name in outcome.get("warnings") or []]
+        details += [f"  {outcome['dataset']}: {line}" for line in said]
+    return "\n".join([*lines, *([""] if details else []), *details])

@@ -81,8 +81,9 @@ def recorded_sha256s(provenance: dict, croissant: dict, result: Verification) ->
 def license_mismatches(provenance: dict, croissant: dict) -> list[str]:
     try:
         record = provenance["license"]
-        expected = license_urls(record["license"], license_file_url(croissant.get("url") or "",
-                                                                    provenance["snapshot_id"], record["release"]))
+        release = record.get("release")  # where a license without an SPDX id or URL is published
+        published = license_file_url(croissant.get("url") or "", provenance["snapshot_id"], release) if release else ""
+        expected = license_urls(record["license"], published)
     except (KeyError, TypeError, ValueError) as error:
         return [f"provenance.json names no usable license ({error})"]
     stated = croissant.get("license")

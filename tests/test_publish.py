@@ -72,9 +72,8 @@ def first_release(published, repo_id: str, endpoint: str):
     row = snapshot_rows(published)[0]
     source = warehouse.fetch_one("SELECT * FROM governance.sources WHERE raw_sha256 = ? LIMIT 1",
                                  [row["content_sha256"]])
-    decision = json.loads(warehouse.fetch_one("SELECT decision_record FROM governance.datasets")["decision_record"])
     return build_release(load_catalog().get("levels"), repo_id, endpoint, row, json.loads(source["evidence"]),
-                         decision, latest_checks(warehouse, row["snapshot_id"]))
+                         latest_checks(warehouse, row["snapshot_id"]))
 
 
 def test_one_tagged_commit_holds_exactly_the_snapshot(published):
@@ -150,7 +149,10 @@ def test_next_snapshot_replaces_the_old_files_in_one_commit_and_the_old_tag_keep
     (data / "LICENSE.md").rename(data / "LICENSE")  # the old snapshot's LICENSE.md no longer belongs
     commits_before = [c.commit_id for c in api.list_repo_commits(repo_id, repo_type="dataset")]
     assert run_main(["--dataset", "levels"]) == 0
-    old, new = snapshot_rows(published)
+    # The renamed license file is new evidence, so a new decision record: the snapshot of ROWS_B whose publish
+    # failed above is not reused, a new one is made.
+    old, refused, new = snapshot_rows(published)
+    assert refused["published_tag"] is None and refused["content_sha256"] == new["content_sha256"]
     commits = api.list_repo_commits(repo_id, repo_type="dataset")
     assert [c.commit_id for c in commits[1:]] == commits_before  # exactly one new commit
     assert (commits[0].commit_id, commits[0].title) == (new["published_revision"],
