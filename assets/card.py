@@ -118,6 +118,9 @@ def license_section(license_record: dict, license_file: str | None, notice_files
     ]
 
 
+CREDIT_LABEL_RE = re.compile(r"^(?:attribution|credit|source|citation)[\w /-]{0,30}:\s*", re.IGNORECASE)
+
+
 def attribution_section(entry: CatalogEntry, license_record: dict) -> list[str]:
     """Whom the source credits, from its copyright notices and its NOTICE's credit line; never a guess."""
     holders = license_record.get("copyright_holders") or []
@@ -127,7 +130,7 @@ def attribution_section(entry: CatalogEntry, license_record: dict) -> list[str]:
         "",
         f"Copyright holders: {', '.join(holders)}." if holders else "The source names no copyright holder.",
         "",
-        *([f"Credit as the source asks: {credit}", ""] if credit else []),
+        *([f"Credit as the source asks: {CREDIT_LABEL_RE.sub('', credit)}", ""] if credit else []),
         *([f"Please cite: {entry.citation}", ""] if entry.citation else []),
     ]
 
