@@ -10,7 +10,7 @@ from assets.ingest import raw_source
 from assets.partitions import dataset_partitions
 from assets.steward import StewardReview, current_override, override_record, policy_and_sign_off
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
-from licenses import decide, load_policy
+from licenses import LicenseRelease, decide, load_policy
 
 
 @dg.asset(
@@ -56,7 +56,9 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
     context.log.info(f"{entry.id}: {decision.decision} ({'; '.join(decision.reasons)})")
     return dg.MaterializeResult(
         metadata={
-            "license_spdx": license_info.spdx or "unknown",
+            "license": license_info.label,
+            "license_spdx": license_info.spdx or "none",
+            "published_as": published_as(decision.release),
             "license_use": license_info.use,
             "decision": decision.decision,
             "reasons": dg.MetadataValue.md("\n".join(f"- {reason}" for reason in decision.reasons)),
@@ -69,6 +71,17 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
         },
         data_version=dg.DataVersion(f"{source['raw_sha256'][:16]}-{decision.decision}"),
     )
+
+
+def published_as(release: LicenseRelease | None) -> str:
+    """How the card names the license and where the published LICENSE text comes from, for the steward."""
+    if release is None:
+        return "not published"
+    hub = release.hub_license + (f" / license_name {release.license_name}" if release.license_name else "")
+    kind, _, origin = release.text_from.partition(":")
+    text = {"upstream": f"the source's {origin}", "spdx": f"the SPDX text of {origin}",
+            "statement": f"the statement from {origin}, verbatim"}[kind]
+    return f"card license: {hub}; LICENSE: {text}"
 
 
 def latest_source(warehouse: Warehouse, dataset_id: str, run_id: str) -> dict:

@@ -77,8 +77,8 @@ class LicenseInfo:
 
     @property
     def label(self) -> str:
-        """Short steward-readable identification: SPDX id, else name, else 'unknown license'."""
-        return self.spdx or self.name or "unknown license"
+        """Short steward-readable identification: SPDX id, else name, else 'public domain' or 'unknown license'."""
+        return self.spdx or self.name or ("public domain" if self.public_domain else "unknown license")
 
     def with_terms(self, terms: Terms, **changes: object) -> LicenseInfo:
         return dataclasses.replace(self, **dataclasses.asdict(terms), **changes)

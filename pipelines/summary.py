@@ -6,6 +6,7 @@ import json
 
 from assets.store import latest_checks
 from assets.warehouse import Warehouse
+from licenses import LicenseInfo
 
 COLUMNS = ("dataset", "license", "decision", "checks", "snapshot", "outcome")
 
@@ -31,7 +32,7 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
     record = json.loads(dataset["decision_record"]) if dataset.get("decision_record") else {}
     return {
         "dataset": dataset_id,
-        "license": dataset.get("license_spdx") or ("unknown" if dataset else "-"),
+        "license": LicenseInfo(**record["license"]).label if record else "-",
         "decision": dataset.get("decision", "-"),
         "checks": {True: "passed", False: "failed", None: "-"}[snapshot.get("checks_passed")],
         "snapshot": snapshot.get("snapshot_id", "-"),
