@@ -192,6 +192,8 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
                                  or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence"}):
         raise CatalogError(f"{where}: sign_off must give who, when, why and license (the SPDX id or public-domain it "
                            "confirms), and may give evidence")
+    if sign_off and str(sign_off["license"]).strip().lower() == "public-domain" and not sign_off.get("evidence"):
+        raise CatalogError(f"{where}: a public-domain sign_off needs evidence: the statement published as LICENSE")
     return CatalogEntry(
         id=dataset_id,
         title=str(raw["title"]),

@@ -14,6 +14,7 @@ from pydantic import Field
 from assets.catalog import CatalogEntry
 from assets.warehouse import Warehouse
 from licenses import SignOff, load_policy
+from licenses.release import PUBLIC_DOMAIN_NAME
 
 
 class StewardReview(dg.Config):
@@ -42,8 +43,11 @@ class StewardReviewError(ValueError):
 
 def current_override(review: StewardReview, warehouse: Warehouse, dataset_id: str, raw_sha256: str,
                      run_id: str) -> dict | None:
-    """This run's override, once recorded, else the last one recorded for these bytes (None when withdrawn)."""
-    if not review.is_empty():
+    """This run's override, once recorded, else the last one recorded for these bytes (None when withdrawn). The
+    same override given again (a re-executed run keeps its launchpad config) is not recorded again: the decision,
+    and so the snapshot and its tag, stay the same."""
+    latest = _latest_override(warehouse, dataset_id, raw_sha256)
+    if not review.is_empty() and not _same_override(review, latest):
         _validate(review)
         with warehouse.connect() as connection:
             connection.execute(
@@ -52,10 +56,21 @@ def current_override(review: StewardReview, warehouse: Warehouse, dataset_id: st
                 [dataset_id, raw_sha256, review.policy, review.signed_off_by.strip(), review.reason.strip(),
                  run_id, review.withdraw, _stripped(review.license), _stripped(review.evidence)],
             )
-    override = warehouse.fetch_one(
-        "SELECT * FROM governance.steward_overrides WHERE dataset_id = ? AND raw_sha256 = ?"
-        " ORDER BY recorded_at DESC LIMIT 1", [dataset_id, raw_sha256])
-    return None if override is None or override["withdrawn"] else override
+        latest = _latest_override(warehouse, dataset_id, raw_sha256)
+    return None if latest is None or latest["withdrawn"] else latest
+
+
+def _latest_override(warehouse: Warehouse, dataset_id: str, raw_sha256: str) -> dict | None:
+    return warehouse.fetch_one("SELECT * FROM governance.steward_overrides WHERE dataset_id = ? AND raw_sha256 = ?"
+                               " ORDER BY recorded_at DESC LIMIT 1", [dataset_id, raw_sha256])
+
+
+def _same_override(review: StewardReview, recorded: dict | None) -> bool:
+    return recorded is not None and (
+        review.policy, _stripped(review.signed_off_by), _stripped(review.reason), _stripped(review.license),
+        _stripped(review.evidence), review.withdraw,
+    ) == (recorded["policy"], recorded["signed_off_by"], recorded["reason"], recorded["license"],
+          recorded["evidence"], recorded["withdrawn"])
 
 
 def policy_and_sign_off(entry: CatalogEntry, override: dict | None) -> tuple[str, SignOff | None]:
@@ -86,5 +101,8 @@ def _validate(review: StewardReview) -> None:
     if review.withdraw and (review.policy or review.license):
         raise StewardReviewError("withdraw takes no policy or license: it returns the dataset to the catalog's "
                                  "decision")
+    if (review.license or "").strip().lower() == PUBLIC_DOMAIN_NAME and not (review.evidence or "").strip():
+        raise StewardReviewError("a public-domain sign-off needs evidence: the statement that puts the data in the "
+                                 "public domain, which is published as its LICENSE")
     if review.policy:
         load_policy(review.policy)  # an unknown policy fails here, naming the available ones, before it is recorded

@@ -277,7 +277,7 @@ def _released(result: LicenseDecision, signals: list[LicenseSignal], sign_off: S
 def _confirmed_license(sign_off: SignOff) -> LicenseInfo | None:
     """The license a sign-off names: an SPDX id or expression, or public domain; None when it names neither."""
     text = (sign_off.license or "").strip()
-    statement = sign_off.evidence or sign_off.why
+    statement = sign_off.evidence or sign_off.why  # for public domain, evidence is required (see _apply_sign_off)
     if text.lower().replace(" ", "-") == PUBLIC_DOMAIN_NAME:
         info = classify(statement)
         info = info if info.public_domain else classify("public domain")
@@ -310,6 +310,9 @@ def _apply_sign_off(result: LicenseDecision, policy: Policy, sign_off: SignOff |
     license = result.license
     if sign_off.license:
         license = _confirmed_license(sign_off)
+        if license is not None and license.public_domain and not license.spdx and not sign_off.evidence:
+            return refused("cannot release this dataset: a public-domain sign-off needs evidence, the statement "
+                           "published as its LICENSE")
         if license is None:
             return refused(f"cannot release this dataset: it names {sign_off.license!r}, which is neither an SPDX "
                            "license id nor public-domain")

@@ -48,6 +48,8 @@ def test_bundled_catalog_covers_every_license_outcome():
     ({**GOOD, "sign_off": {"who": "ana"}}, "sign_off must give who, when, why and license"),
     ({**GOOD, "sign_off": {"who": "ana", "when": "2026-12-01", "why": "confirmed"}},
      "sign_off must give who, when, why and license"),
+    ({**GOOD, "sign_off": {"who": "ana", "when": "2026-12-01", "why": "confirmed", "license": "public-domain"}},
+     "a public-domain sign_off needs evidence"),
 ])
 def test_a_bad_entry_fails_alone_with_a_clear_message(tmp_path, bad_entry, message):
     other = {**GOOD, "id": "other-set"}

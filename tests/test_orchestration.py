@@ -280,6 +280,10 @@ def test_steward_sign_off_releases_a_quarantine_and_holds_for_the_same_bytes(wor
                                                                  reason="CC0 confirmed by the authors"))
     assert metadata_of(released, "license_decision")["decision"] == "publish"
     assert metadata_of(released, "license_decision")["license_spdx"] == "CC0-1.0"
+    record = query(workspace, "SELECT decision_record FROM governance.datasets")[0][0]
+    materialize(instance, decide, "penguins", steward(signed_off_by="Ada Steward", license="CC0-1.0",
+                                                      reason="CC0 confirmed by the authors"))  # re-executed as is
+    assert query(workspace, "SELECT decision_record FROM governance.datasets")[0][0] == record  # same snapshot id
     nightly = materialize(instance, decide, "penguins")  # no config: the recorded sign-off still holds
     assert metadata_of(nightly, "license_decision")["sign_off"]["who"] == "Ada Steward"
     record = json.loads(query(workspace, "SELECT decision_record FROM governance.datasets")[0][0])

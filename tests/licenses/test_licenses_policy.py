@@ -138,6 +138,11 @@ def test_a_sign_off_must_name_the_license_it_confirms(default):
     assert restricted.decision == "quarantine" and "non-commercial" in restricted.reasons[-1]
 
 
+def test_a_public_domain_sign_off_without_its_statement_releases_nothing(default):
+    result = decide_text("other", default, dataclasses.replace(STEWARD, license="public-domain"))
+    assert result.decision == "quarantine" and "needs evidence" in result.reasons[-1]
+
+
 def test_a_public_domain_sign_off_publishes_its_evidence_as_the_license_text(default):
     statement = "The authors placed this table in the public domain (letter of 2026-11-30)."
     sign_off = dataclasses.replace(STEWARD, license="public-domain", evidence=statement)
