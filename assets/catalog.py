@@ -187,6 +187,9 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         raise CatalogError(f"{where}: null_values must be a list of values, e.g. [\"NA\"]")
     if raw.get("csv") is not None and fmt != "csv":
         raise CatalogError(f"{where}: csv applies only to format csv, not {fmt}")
+    homepage = raw.get("homepage")
+    if homepage is not None and not re.match(r"^https?://[^/\s]", str(homepage)):
+        raise CatalogError(f"{where}: homepage must be an http(s) URL (it is published), got {homepage!r}")
     sign_off = raw.get("sign_off")
     if sign_off is not None and (not isinstance(sign_off, dict) or not SIGN_OFF_REQUIRED <= set(sign_off)
                                  or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence"}):

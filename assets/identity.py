@@ -2,7 +2,9 @@
 
 - the bytes of every input (their sha256),
 - how they are converted (format and reading options, and the snapshot format's version),
-- the license decision record that travels with the snapshot (provenance.json, the card, croissant.json).
+- the license decision record that travels with the snapshot (provenance.json, the card, croissant.json),
+- the catalog's words about the data that the card and croissant.json publish (title, description, citation,
+  creators, homepage, origin).
 
 So a tag never moves: a license fixed over unchanged bytes is a new decision, hence a new snapshot and a new tag,
 and everything published at one tag tells the same story."""
@@ -21,12 +23,20 @@ SNAPSHOT_FORMAT = "2"
 
 def conversion_options(entry: CatalogEntry) -> dict:
     """Everything that decides how the source bytes become the snapshot's rows."""
-    return {"format": entry.format, "null_values": list(entry.null_values), "csv": dataclasses.asdict(entry.csv),
-            "snapshot_format": SNAPSHOT_FORMAT}
+    csv = {"null_values": list(entry.null_values), "csv": dataclasses.asdict(entry.csv)} if entry.format == "csv" \
+        else {}
+    return {"format": entry.format, **csv, "snapshot_format": SNAPSHOT_FORMAT}
+
+
+def published_metadata(entry: CatalogEntry) -> dict:
+    return {"title": entry.title, "description": entry.description, "citation": entry.citation,
+            "creator": [dataclasses.asdict(creator) for creator in entry.creator], "homepage": entry.homepage,
+            "origin": entry.origin}
 
 
 def snapshot_recipe(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict) -> dict:
-    return {"inputs": sorted(input_sha256s), "conversion": conversion_options(entry), "decision": decision_record}
+    return {"inputs": sorted(input_sha256s), "conversion": conversion_options(entry), "decision": decision_record,
+            "metadata": published_metadata(entry)}
 
 
 def snapshot_id_for_decision(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict) -> str:

@@ -4,7 +4,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dagster as dg
 
@@ -171,6 +171,8 @@ def source_location(entry: CatalogEntry, source: dict) -> dict:
     else:
         name = PurePosixPath(entry.source.path or "").name
     public = kind == "hub" or (kind == "http" and is_public_url(uri))
+    if kind == "http":  # a query string may carry a key (`?api_key=${KEY}`): the published URL has none
+        uri = urlunsplit(urlsplit(uri)._replace(query="", fragment=""))
     return {"kind": kind, **({"uri": uri} if public else {}), "name": name}
 
 

@@ -45,6 +45,7 @@ def test_bundled_catalog_covers_every_license_outcome():
     ({**GOOD, "source": {"kind": "http", "url": "file:///etc/passwd"}}, "source.url must be http(s)"),
     ({**GOOD, "source": {"kind": "file", "path": "../../etc/passwd"}}, "outside the catalog's data root"),
     ({**GOOD, "key_columns": "id"}, "key_columns must be a list"),
+    ({**GOOD, "homepage": "file:///srv/notes.html"}, "homepage must be an http(s) URL"),
     ({**GOOD, "sign_off": {"who": "ana"}}, "sign_off must give who, when, why and license"),
     ({**GOOD, "sign_off": {"who": "ana", "when": "2026-12-01", "why": "confirmed"}},
      "sign_off must give who, when, why and license"),

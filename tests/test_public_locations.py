@@ -144,6 +144,8 @@ def test_provenance_keeps_the_location_of_public_and_hub_sources():
     entry = load_catalog(BUNDLED_CATALOG).get("world-countries")
     row = {"source_kind": "http", "source_uri": "https://1.1.1.1/files/co2%20monthly.csv"}
     assert source_location(entry, row) == {"kind": "http", "uri": row["source_uri"], "name": "co2 monthly.csv"}
+    keyed = {"source_kind": "http", "source_uri": "https://1.1.1.1/files/co2.csv?api_key=s3cret#top"}
+    assert source_location(entry, keyed) == {"kind": "http", "uri": "https://1.1.1.1/files/co2.csv", "name": "co2.csv"}
     private = {"source_kind": "http", "source_uri": "http://192.168.1.20/files/co2.csv"}
     assert source_location(entry, private) == {"kind": "http", "name": "co2.csv"}
     hub = {"source_kind": "hub", "source_uri": "hf://datasets/upstream/world-countries"}
