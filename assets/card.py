@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from assets import DATA_FILE
 from assets.catalog import CatalogEntry, Creator
 from assets.croissant import PublishedFile, checks_summary, source_label
+from licenses.release import license_file_name
 
 if TYPE_CHECKING:  # huggingface_hub stays out of the definitions' load: imported where a card is made
     from huggingface_hub import DatasetCard, DatasetCardData
@@ -60,8 +61,7 @@ def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, che
     from huggingface_hub import DatasetCard
 
     paths = [file.path for file in files]
-    kind, _, origin = license_record["release"]["text_from"].partition(":")
-    license_file = origin if kind == "upstream" else "LICENSE"  # see publish.license_files
+    license_file = license_file_name(license_record["release"]["text_from"])
     data = card_data(entry, license_record, provenance, license_file)
     body = "\n".join([
         f"# {entry.title}",

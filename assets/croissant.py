@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 from assets.catalog import Creator
+from licenses.release import license_file_name
 
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
 # The context of the Croissant 1.1 spec (Appendix 1) with the schema.org IRI mlcroissant uses, plus PROV-O.
@@ -150,8 +151,7 @@ def license_urls(license_info: dict, license_file: str) -> list[str]:
 
 def license_file_url(dataset_url: str, tag: str, release: dict) -> str:
     """Where the published license text is read on the Hub: the upstream file's name, else LICENSE."""
-    kind, _, origin = release["text_from"].partition(":")
-    return f"{dataset_url}/blob/{quote(tag)}/{quote(origin if kind == 'upstream' else 'LICENSE')}"
+    return f"{dataset_url}/blob/{quote(tag)}/{quote(license_file_name(release['text_from']))}"
 
 
 def file_object(file: PublishedFile) -> dict:

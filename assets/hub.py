@@ -36,9 +36,16 @@ class HubTarget(dg.ConfigurableResource):
 
     def public_base(self, endpoint: str) -> str:
         """The Hub's address as consumers reach it, which published files name: HUB_PUBLIC_URL when set (a Hub
-        behind a proxy, or one the pipeline reaches by an internal address), else the client's endpoint. Read when
-        publishing, like HF_TOKEN, so each run sees the current environment."""
-        base = (os.environ.get("HUB_PUBLIC_URL") or endpoint).rstrip("/")
+        behind a proxy, or one the pipeline reaches by an internal address), else the client's endpoint, unless
+        that is on a loopback or private network: then publishing stops rather than name an address consumers
+        cannot reach. Read when publishing, like HF_TOKEN, so each run sees the current environment."""
+        from assets.guards import is_public_url
+
+        public = os.environ.get("HUB_PUBLIC_URL")
+        if not public and not is_public_url(endpoint):
+            raise HubAccessError(f"the Hub at {endpoint} is on a loopback or private address, which published files "
+                                 "would name: set HUB_PUBLIC_URL to the address consumers reach it by")
+        base = (public or endpoint).rstrip("/")
         if not re.match(r"^https?://[^/]", base):
             raise HubAccessError(f"HUB_PUBLIC_URL must be an http(s) URL, got {base!r}")
         return base

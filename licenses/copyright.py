@@ -36,7 +36,8 @@ YEARS_RE = re.compile(
 LEADING_YEARS_RE = re.compile(rf"^\W*{YEARS_RE.pattern}", re.IGNORECASE)
 HOLDER_SEPARATOR_RE = re.compile(rf"\s*[;,]?\s*{YEARS_RE.pattern}\s*[,:;]?\s*|\s*;\s*", re.IGNORECASE)
 SENTENCE_END_RE = re.compile(r"\.(?=\s+[A-Z]|\s*$)")
-ABBREVIATIONS = {"inc", "ltd", "co", "corp", "llc", "plc", "jr", "sr", "st", "ag", "al", "dr", "mr", "mrs", "ms", "prof"}
+ABBREVIATIONS = {"inc", "ltd", "co", "corp", "llc", "plc", "jr", "sr", "st", "ag", "al", "dr", "mr", "mrs", "ms",
+                 "prof"}
 # Lines continuing the holders of the notice above: "   1992-1993 Jean-loup Gailly", "  Dan Schult <d@x.edu>"
 CONTINUATION_RE = re.compile(
     r"^\s+(?:(?:19|20)\d{2}\b.*\S|[A-Z][\w.'-]*(?: [\w.'-]+){0,4} <[^<>@\s]+@[^<>\s]+>,?)\s*$"

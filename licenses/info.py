@@ -46,6 +46,12 @@ class Terms:
 UNKNOWN_TERMS = Terms()
 
 
+def license_label(info: dict) -> str:
+    """Short steward-readable identification of a license (a LicenseInfo or its recorded dict): SPDX id, else
+    name, else 'public domain' or 'unknown license'."""
+    return info.get("spdx") or info.get("name") or ("public domain" if info.get("public_domain") else "unknown license")
+
+
 @dataclass(frozen=True)
 class LicenseInfo:
     spdx: str | None
@@ -77,8 +83,7 @@ class LicenseInfo:
 
     @property
     def label(self) -> str:
-        """Short steward-readable identification: SPDX id, else name, else 'public domain' or 'unknown license'."""
-        return self.spdx or self.name or ("public domain" if self.public_domain else "unknown license")
+        return license_label(self.to_dict())
 
     def with_terms(self, terms: Terms, **changes: object) -> LicenseInfo:
         return dataclasses.replace(self, **dataclasses.asdict(terms), **changes)

@@ -60,6 +60,12 @@ def license_release(info: LicenseInfo, signals: list[LicenseSignal]) -> LicenseR
     return LicenseRelease(hub_id, license_name, f"statement:{statement.source}", statement.text.strip())
 
 
+def license_file_name(text_from: str) -> str:
+    """The published file that holds the license text: the upstream file under its own name, else LICENSE."""
+    kind, _, origin = text_from.partition(":")
+    return origin if kind == "upstream" else "LICENSE"
+
+
 def spdx_text(expression: str, holders: list[str] | None = None) -> str | None:
     """The full text of an SPDX id, or of every license in an expression one after another; None if one lacks it."""
     ids = [token for token in re.split(r"[\s()]+", expression) if token and token not in ("AND", "OR", "WITH")]

@@ -48,7 +48,9 @@ def local_services(catalog: Catalog, state_dir: Path) -> Iterator[list[str]]:
 
             token = os.environ.get("HF_TOKEN") or f"hf_{secrets.token_hex(16)}"
             hub = stack.enter_context(HubServer(state_dir / "loopback_hub", tokens={token: "write"}))
-            stack.enter_context(environment(HF_ENDPOINT=hub.url, HF_TOKEN=token))
+            # The demo's Hub is its own public address: croissant.json names the repos there.
+            stack.enter_context(environment(HF_ENDPOINT=hub.url, HF_TOKEN=token,
+                                            HUB_PUBLIC_URL=os.environ.get("HUB_PUBLIC_URL") or hub.url))
             started.append(f"started the loopback Hub at {hub.url}")
         started += seed_upstream_repos(catalog)
         yield started
@@ -108,8 +110,8 @@ def main() -> None:
     with local_services(load_catalog(), state_dir) as started:
         for line in started:
             print(line, flush=True)
-        print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']}",
-              flush=True)
+        print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']}"
+              f" HUB_PUBLIC_URL={os.environ.get('HUB_PUBLIC_URL') or os.environ['HF_ENDPOINT']}", flush=True)
         try:
             while True:
                 time.sleep(3600)

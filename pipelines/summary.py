@@ -6,7 +6,7 @@ import json
 
 from assets.store import latest_checks
 from assets.warehouse import Warehouse
-from licenses import LicenseInfo
+from licenses.info import license_label
 
 COLUMNS = ("dataset", "license", "decision", "checks", "snapshot", "outcome")
 
@@ -32,7 +32,7 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
     record = json.loads(dataset["decision_record"]) if dataset.get("decision_record") else {}
     return {
         "dataset": dataset_id,
-        "license": LicenseInfo(**record["license"]).label if record else "-",
+        "license": license_label(record["license"]) if record else "-",
         "decision": dataset.get("decision", "-"),
         "checks": {True: "passed", False: "failed", None: "-"}[snapshot.get("checks_passed")],
         "snapshot": snapshot.get("snapshot_id", "-"),

@@ -30,6 +30,7 @@ def pytest_configure(config):
 
     hub = HubServer(root / "hub", tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"}).start()
     os.environ["HF_ENDPOINT"] = hub.url
+    os.environ["HUB_PUBLIC_URL"] = hub.url  # the loopback Hub is the tests' public Hub: published files name it
     _session.update(root=root, hub=hub)
 
 

@@ -162,9 +162,11 @@ def test_card_and_croissant_name_a_public_source_by_its_location():
     assert source_datasets({"kind": "file", "name": "a.csv", "homepage": "not a url"}) == []
 
 
-def test_hub_public_address_defaults_to_the_endpoint(monkeypatch):
+def test_hub_public_address_defaults_to_the_endpoint_unless_that_is_private(monkeypatch):
     monkeypatch.delenv("HUB_PUBLIC_URL", raising=False)
-    assert HubTarget().public_base("http://127.0.0.1:9000/") == "http://127.0.0.1:9000"
+    assert HubTarget().public_base("https://1.1.1.1/") == "https://1.1.1.1"
+    with pytest.raises(HubAccessError, match="set HUB_PUBLIC_URL"):
+        HubTarget().public_base("http://127.0.0.1:9000/")
     monkeypatch.setenv("HUB_PUBLIC_URL", "https://hub.example.org/")
     assert HubTarget().public_base("http://10.0.0.2:9000") == "https://hub.example.org"
     monkeypatch.setenv("HUB_PUBLIC_URL", "hub.example.org")
