@@ -30,6 +30,7 @@ ABBREVIATIONS = {"dr", "prof", "inc", "ltd", "co", "corp", "llc", "e.g", "i.e", 
 
 
 def _is_abbreviation(before: str) -> bool:
+    """Whether the word just before a full stop is an abbreviation; callers pass only the last few characters."""
     word = re.findall(r"[\w.]+$", before)
     return bool(word) and (len(word[0]) == 1 or word[0].lower() in ABBREVIATIONS)
 
@@ -42,7 +43,8 @@ def _sentence_start(text: str, position: int) -> int:
         base = label.start() + 1
     start = base
     for match in re.finditer(r"[.!?]\s+(?=[A-Z])", text[base:position]):
-        if not _is_abbreviation(text[: base + match.start()]):
+        cut = base + match.start()
+        if not _is_abbreviation(text[max(0, cut - 40) : cut]):
             start = base + match.end()
     return start
 
@@ -51,7 +53,8 @@ def _sentence_from(text: str, start: int) -> str:
     """The sentence from start, up to its full stop, a blank line or the next label line, on one line."""
     end = len(text)
     for match in re.finditer(r"\n[ \t]*\n|[.!?](?=\s+[A-Z(]|\s*$)", text[start:]):
-        if match.group().strip() and _is_abbreviation(text[: start + match.start()]):
+        cut = start + match.start()
+        if match.group().strip() and _is_abbreviation(text[max(0, cut - 40) : cut]):
             continue
         end = start + match.start()
         break

@@ -24,7 +24,7 @@ from licenses.classify import classify
 from licenses.copyright import copyright_holders, extract_copyright
 from licenses.evidence import LicenseSignal, reconcile
 from licenses.info import LicenseInfo, unknown
-from licenses.release import PUBLIC_DOMAIN_NAME, LicenseRelease, license_release
+from licenses.release import PUBLIC_DOMAIN_NAME, LicenseRelease, license_release, narrower_than_named
 
 POLICY_DIR = Path(__file__).with_name("policies")
 DECISIONS = ("publish", "quarantine", "blocked")  # least to most strict
@@ -269,18 +269,23 @@ def _released(result: LicenseDecision, signals: list[LicenseSignal], sign_off: S
     release = license_release(result.license, signals)
     if release is not None:
         return dataclasses.replace(result, release=release)
-    reason = (f"license {result.license.label} has no full text to publish with the data: put its text beside the "
-              "source (LICENSE) or name its SPDX id in the catalog, then a steward can review it")
+    if narrower_than_named(result.license):
+        reason = (f"the evidence restricts {result.license.label} beyond its own terms ({result.license.evidence}): no "
+                  "one text states both, so it cannot be published as that license; a steward must review it")
+    else:
+        reason = (f"license {result.license.label} has no full text to publish with the data: put its text beside "
+                  "the source (LICENSE) or name its SPDX id in the catalog, then a steward can review it")
     return dataclasses.replace(result, decision="quarantine", reasons=[reason, *result.reasons], needs_review=True)
 
 
 def _confirmed_license(sign_off: SignOff) -> LicenseInfo | None:
     """The license a sign-off names: an SPDX id or expression, or public domain; None when it names neither."""
     text = (sign_off.license or "").strip()
-    statement = sign_off.evidence or sign_off.why  # for public domain, evidence is required (see _apply_sign_off)
+    statement = sign_off.evidence or sign_off.why
     if text.lower().replace(" ", "-") == PUBLIC_DOMAIN_NAME:
-        info = classify(statement)
-        info = info if info.public_domain else classify("public domain")
+        info = classify(statement)  # the statement published as LICENSE must say public domain, and nothing more
+        if license_traits(info) != ["public-domain"] or info.spdx:
+            return None
     else:
         info = classify(text)
         if not info.spdx or info.confidence < 1.0:
@@ -309,13 +314,13 @@ def _apply_sign_off(result: LicenseDecision, policy: Policy, sign_off: SignOff |
         return refused(f"cannot release this dataset: its license forbids redistribution ({', '.join(forbidding)})")
     license = result.license
     if sign_off.license:
-        license = _confirmed_license(sign_off)
-        if license is not None and license.public_domain and not license.spdx and not sign_off.evidence:
+        if sign_off.license.strip().lower().replace(" ", "-") == PUBLIC_DOMAIN_NAME and not sign_off.evidence:
             return refused("cannot release this dataset: a public-domain sign-off needs evidence, the statement "
                            "published as its LICENSE")
+        license = _confirmed_license(sign_off)
         if license is None:
             return refused(f"cannot release this dataset: it names {sign_off.license!r}, which is neither an SPDX "
-                           "license id nor public-domain")
+                           "license id nor public-domain with a statement (evidence) that says so")
     elif not (license.spdx or license.public_domain):
         return refused("cannot release this dataset: a sign-off must name the license it confirms (an SPDX id or "
                        "public-domain, with the evidence)")

@@ -19,6 +19,11 @@ from licenses.texts import license_text
 
 LICENSE_FILE_PREFIXES = ("LICENSE", "LICENCE", "COPYING")
 MAX_STATEMENT_CHARS = 4000  # a longer text without an SPDX id is a license document we cannot identify
+# An upstream file is the license's text only when it is about as long as that text: "MIT" alone, or "This project is
+# MIT licensed", names the license without carrying the terms every copy must carry.
+FULL_TEXT_SHARE = 0.5
+# Texts that may mention a license but are not a statement of one to publish as LICENSE.
+NOT_STATEMENTS = ("README", "ROW_COLUMN")
 PUBLIC_DOMAIN_NAME = "public-domain"
 
 
@@ -44,20 +49,33 @@ def hub_license(info: LicenseInfo) -> tuple[str, str | None]:
 
 def license_release(info: LicenseInfo, signals: list[LicenseSignal]) -> LicenseRelease | None:
     """How `info` (the decided license) is published, or None when no full text of it is at hand."""
+    if info.spdx and narrower_than_named(info):
+        return None  # "MIT. Non-commercial use only.": no one text states both the license and the restriction
     hub_id, license_name = hub_license(info)
+    full_text = spdx_text(info.spdx) if info.spdx else None
     upstream = next((s for s in signals if s.source.upper().startswith(LICENSE_FILE_PREFIXES)
-                     and s.info.informative and _same_license(s.info, info)), None)
+                     and s.info.informative and _same_license(s.info, info)
+                     and len(s.text.strip()) >= len(full_text or "") * FULL_TEXT_SHARE), None)
     if upstream is not None:
         return LicenseRelease(hub_id, license_name, f"upstream:{upstream.source}")
-    if info.spdx and spdx_text(info.spdx) is not None:
+    if full_text is not None:
         return LicenseRelease(hub_id, license_name, f"spdx:{info.spdx}")
     if info.spdx or info.name:  # a name is not the terms: "CC BY" without a version, a model license
         return None
-    statement = next((s for s in signals if s.info.informative and _same_license(s.info, info)
+    statement = next((s for s in signals if not s.source.upper().startswith(NOT_STATEMENTS)
+                      and s.info.informative and _same_license(s.info, info)
                       and len(s.text.strip()) <= MAX_STATEMENT_CHARS), None)
     if statement is None:
         return None
     return LicenseRelease(hub_id, license_name, f"statement:{statement.source}", statement.text.strip())
+
+
+def narrower_than_named(info: LicenseInfo) -> bool:
+    """The decided terms are narrower than the named license's own (words beside it restrict it)."""
+    from licenses.known import known_license
+
+    plain = known_license(info.spdx) if info.spdx else None
+    return plain is not None and info.terms.restrict(plain.terms) != plain.terms
 
 
 def license_file_name(text_from: str) -> str:
@@ -68,7 +86,10 @@ def license_file_name(text_from: str) -> str:
 
 def spdx_text(expression: str, holders: list[str] | None = None) -> str | None:
     """The full text of an SPDX id, or of every license in an expression one after another; None if one lacks it."""
-    ids = [token for token in re.split(r"[\s()]+", expression) if token and token not in ("AND", "OR", "WITH")]
+    tokens = [token for token in re.split(r"[\s()]+", expression) if token]
+    ids = [token for token in tokens if token.upper() not in ("AND", "OR", "WITH")]
+    if not tokens or tokens[-1].upper() in ("AND", "OR", "WITH"):
+        return None
     texts = [license_text(spdx_id, holders) for spdx_id in ids]
     if not texts or any(text is None for text in texts):
         return None

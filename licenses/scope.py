@@ -87,4 +87,8 @@ def licenses_for_the_data(
         return findings, []
     covered = "; ".join(f"{finding.info.label} covers only the {part}" for finding, part in parts if part)
     note = make_info(Terms(), confidence=0.5, evidence=f"{covered}: the rest of the data has no stated license")
-    return about_data, [note]
+    # A license read as the code's may cover the data too ("data and code are CC BY-NC"): its restrictions stay.
+    set_aside = [make_info(finding.info.terms, confidence=0.5,
+                           evidence=f"{finding.info.label}, stated for the {part}, may cover the data too")
+                 for finding, part in parts if part and finding not in about_data]
+    return about_data, [note, *set_aside]

@@ -38,6 +38,8 @@ def license_text(spdx_id: str, holders: list[str] | None = None) -> str | None:
     start with "Copyright (c) <holders>", or "Copyright: not stated by the source" without
     holders. Public-domain marks and dedications (CC0, PDM) come as their legal text, unchanged.
     """
+    if not spdx_id:
+        return None
     record = license_record(spdx_id) or license_record(canonical_spdx_id(spdx_id) or "")  # "GPL-2.0+" too
     path = record.text_path if record else None
     if record is None or path is None or not path.is_file():

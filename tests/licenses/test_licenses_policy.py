@@ -141,6 +141,9 @@ def test_a_sign_off_must_name_the_license_it_confirms(default):
 def test_a_public_domain_sign_off_without_its_statement_releases_nothing(default):
     result = decide_text("other", default, dataclasses.replace(STEWARD, license="public-domain"))
     assert result.decision == "quarantine" and "needs evidence" in result.reasons[-1]
+    not_public_domain = dataclasses.replace(STEWARD, license="public-domain",
+                                            evidence="All rights reserved. Do not redistribute.")
+    assert decide_text("other", default, not_public_domain).decision == "quarantine"
 
 
 def test_a_public_domain_sign_off_publishes_its_evidence_as_the_license_text(default):
@@ -241,3 +244,19 @@ def test_traits():
 def test_decision_to_dict(default):
     record = decide_text("MIT", default).to_dict()
     assert record["decision"] == "publish" and record["license"]["spdx"] == "MIT" and record["sign_off"] is None
+
+
+def test_a_license_restricted_beyond_its_own_terms_is_not_published_as_that_license(research):
+    result = decide_text("Released under the MIT license. Non-commercial use only.", research)
+    assert result.decision == "quarantine" and result.release is None
+    assert "restricts MIT beyond its own terms" in result.reasons[0]
+
+
+def test_an_upstream_file_that_only_names_the_license_does_not_stand_for_its_text(default):
+    result = decide([signal("hub_card:license", "mit"), signal("LICENSE", "This project is MIT licensed.")], default)
+    assert result.decision == "publish" and result.release.text_from == "spdx:MIT"
+
+
+def test_a_code_license_beside_data_keeps_its_restrictions(default):
+    result = decide_text("Data and code are released under CC BY-NC 4.0. Documentation is MIT.", default)
+    assert result.decision == "blocked" and result.license.use == "non-commercial"
