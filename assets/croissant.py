@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 from assets.catalog import Creator
+from licenses.known import spdx_url
 from licenses.release import license_file_name
 
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
@@ -69,7 +70,6 @@ CONTEXT = {
 }
 RECORD_SET_ID = "default"
 PARQUET = "application/x-parquet"
-SPDX_LICENSE_URL = "https://spdx.org/licenses/{}.html"
 _SPDX_OPERATORS = {"AND", "OR", "WITH"}
 # DuckDB column types (as DESCRIBE spells them) to Croissant data types; anything else is read as text.
 _DATA_TYPES = (
@@ -145,7 +145,7 @@ def license_urls(license_info: dict, license_file: str) -> list[str]:
     spdx = license_info.get("spdx")
     if spdx:
         ids = [token for token in re.findall(r"[A-Za-z0-9.+-]+", spdx) if token not in _SPDX_OPERATORS]
-        return [SPDX_LICENSE_URL.format(license_id) for license_id in dict.fromkeys(ids)]
+        return [spdx_url(license_id) for license_id in dict.fromkeys(ids)]
     return [license_info.get("url") or license_file]
 
 

@@ -37,7 +37,7 @@ LEADING_YEARS_RE = re.compile(rf"^\W*{YEARS_RE.pattern}", re.IGNORECASE)
 HOLDER_SEPARATOR_RE = re.compile(rf"\s*[;,]?\s*{YEARS_RE.pattern}\s*[,:;]?\s*|\s*;\s*", re.IGNORECASE)
 SENTENCE_END_RE = re.compile(r"\.(?=\s+[A-Z]|\s*$)")
 ABBREVIATIONS = {"inc", "ltd", "co", "corp", "llc", "plc", "jr", "sr", "st", "ag", "al", "dr", "mr", "mrs", "ms",
-                 "prof"}
+                 "prof", "no", "vol"}
 # Lines continuing the holders of the notice above: "   1992-1993 Jean-loup Gailly", "  Dan Schult <d@x.edu>"
 CONTINUATION_RE = re.compile(
     r"^\s+(?:(?:19|20)\d{2}\b.*\S|[A-Z][\w.'-]*(?: [\w.'-]+){0,4} <[^<>@\s]+@[^<>\s]+>,?)\s*$"
@@ -68,7 +68,7 @@ CODE_SCOPE_RE = re.compile(
 )
 
 
-def _is_abbreviation(word: str) -> bool:
+def is_abbreviation(word: str) -> bool:
     """Inc, Ltd, Dr, an initial (J) or dotted initials (J.H.M, S.A, U.S)."""
     return len(word) == 1 or "." in word or word.lower() in ABBREVIATIONS
 
@@ -77,7 +77,7 @@ def _cut_sentence(segment: str) -> str:
     """Up to the first full stop that ends a sentence rather than an abbreviation (Inc.) or an initial (J.)."""
     for match in SENTENCE_END_RE.finditer(segment):
         word = re.findall(r"[\w.]+$", segment[: match.start()])
-        if not word or not _is_abbreviation(word[0]):
+        if not word or not is_abbreviation(word[0]):
             return segment[: match.start()]
     return segment
 
@@ -187,7 +187,7 @@ def _clean_holder(part: str) -> str:
     part = re.sub(r",?\s*\ball rights\b.*$", "", part, flags=re.IGNORECASE)
     while part.endswith((" and", " &", " or")):
         part = part.rsplit(" ", 1)[0].rstrip(" ,")
-    if part.endswith(".") and not _is_abbreviation(part[:-1].split(" ")[-1]):
+    if part.endswith(".") and not is_abbreviation(part[:-1].split(" ")[-1]):
         part = part[:-1]
     return part
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from licenses.copyright import is_abbreviation
+
 LABEL = r"^[ \t]*(?:{})(?:\s*/\s*\w+)?[ \t]*:"
 CREDIT_LABEL_RE = re.compile(LABEL.format(r"attribution|credits?|acknowledge?ments?"), re.IGNORECASE | re.MULTILINE)
 SOURCE_LABEL_RE = re.compile(
@@ -26,13 +28,12 @@ CREDIT_SENTENCE_RE = re.compile(
 )
 LICENSE_WORDING_RE = re.compile(r"free software|redistribute|permission|warrant|derivative works", re.IGNORECASE)
 ANY_LABEL_RE = re.compile(r"\n[ \t]*[A-Z][\w /()-]{0,30}:(?:\s|$)")
-ABBREVIATIONS = {"dr", "prof", "inc", "ltd", "co", "corp", "llc", "e.g", "i.e", "al", "no", "vol", "st", "jr", "sr"}
 
 
 def _is_abbreviation(before: str) -> bool:
     """Whether the word just before a full stop is an abbreviation; callers pass only the last few characters."""
     word = re.findall(r"[\w.]+$", before)
-    return bool(word) and (len(word[0]) == 1 or word[0].lower() in ABBREVIATIONS)
+    return bool(word) and is_abbreviation(word[0])
 
 
 def _sentence_start(text: str, position: int) -> int:

@@ -83,7 +83,7 @@ class LicenseInfo:
 
     @property
     def label(self) -> str:
-        return license_label(self.to_dict())
+        return license_label({"spdx": self.spdx, "name": self.name, "public_domain": self.public_domain})
 
     def with_terms(self, terms: Terms, **changes: object) -> LicenseInfo:
         return dataclasses.replace(self, **dataclasses.asdict(terms), **changes)

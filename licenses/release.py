@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from licenses.evidence import LicenseSignal
 from licenses.info import LicenseInfo
+from licenses.known import known_license
 from licenses.texts import license_text
 
 LICENSE_FILE_PREFIXES = ("LICENSE", "LICENCE", "COPYING")
@@ -72,8 +73,6 @@ def license_release(info: LicenseInfo, signals: list[LicenseSignal]) -> LicenseR
 
 def narrower_than_named(info: LicenseInfo) -> bool:
     """The decided terms are narrower than the named license's own (words beside it restrict it)."""
-    from licenses.known import known_license
-
     plain = known_license(info.spdx) if info.spdx else None
     return plain is not None and info.terms.restrict(plain.terms) != plain.terms
 
