@@ -121,7 +121,10 @@ CREATE OR REPLACE VIEW governance.latest_vetted_snapshots AS
     SELECT s.* FROM governance.snapshots s JOIN governance.datasets d USING (dataset_id)
     WHERE s.retired_at IS NULL AND s.checks_passed AND d.decision = 'publish'
     QUALIFY row_number() OVER (PARTITION BY s.dataset_id ORDER BY coalesce(s.current_at, s.created_at) DESC) = 1;
+-- The fingerprint of the schema above once applied: a process that finds it current writes nothing.
+CREATE TABLE IF NOT EXISTS governance.schema_version (fingerprint VARCHAR);
 """
+SCHEMA_FINGERPRINT = hashlib.sha256(SCHEMA.encode()).hexdigest()
 
 
 _SCHEMA_READY: set[str] = set()  # warehouse files whose schema this process has created or checked
@@ -166,14 +169,25 @@ class Warehouse(dg.ConfigurableResource):
 
     def _ensure_schema(self) -> None:
         """Create or upgrade the tables, all or nothing, once per process: a run killed while creating them
-        leaves a file the next run completes, and a reader of a new warehouse sees the empty tables."""
+        leaves a file the next run completes, and a reader of a new warehouse sees the empty tables. A warehouse
+        whose schema is current is only read, so readers work on a full disk or a read-only mount."""
         path = str(Path(self.path).resolve())
         if path in _SCHEMA_READY and Path(path).exists():
             return
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with self._open(read_only=False) as connection:
-            connection.execute(f"BEGIN TRANSACTION; {SCHEMA} COMMIT;")
+        if not (Path(path).exists() and self._schema_is_current()):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with self._open(read_only=False) as connection:
+                connection.execute(f"BEGIN TRANSACTION; {SCHEMA} DELETE FROM governance.schema_version;"
+                                   f" INSERT INTO governance.schema_version VALUES ('{SCHEMA_FINGERPRINT}'); COMMIT;")
         _SCHEMA_READY.add(path)
+
+    def _schema_is_current(self) -> bool:
+        with self._open(read_only=True) as connection:
+            try:
+                row = connection.execute("SELECT max(fingerprint) FROM governance.schema_version").fetchone()
+            except duckdb.CatalogException:  # made before the fingerprint was kept, or never completed
+                return False
+        return row[0] == SCHEMA_FINGERPRINT
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -3,8 +3,10 @@ and the next run completes."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,3 +119,46 @@ def test_full_disk_during_the_parquet_write_fails_cleanly(crash_env, small_disk,
     assert after == before and rows == 2
     leftovers = [p.name for p in (small_disk / "crash-set").iterdir() if p.name != before[0][0]]
     assert leftovers == []
+
+
+@pytest.fixture
+def warehouse_disk(tmp_path):
+    """The whole warehouse folder (DuckDB file, raw store, snapshots) on a 16 MB tmpfs (needs root to mount)."""
+    mount_point = tmp_path / "warehouse"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def fill_up(folder: Path) -> None:
+    with (folder / "filler").open("wb", buffering=0) as filler:
+        for size in (1 << 20, 4096, 1):
+            try:
+                while filler.write(b"\0" * size):
+                    pass
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+    assert shutil.disk_usage(folder).free == 0
+
+
+def test_a_full_disk_fails_the_run_and_the_summary_still_reports_it(crash_env, warehouse_disk):
+    rows = Path(crash_env["CATALOG_PATH"]).parent / "data" / "rows.csv"
+    rows.write_text("id,name\n1,a\n2,b\n")
+    crash_env["WAREHOUSE_PATH"] = str(warehouse_disk / "warehouse.duckdb")
+    assert run_main(crash_env) == 0
+    with duckdb.connect(crash_env["WAREHOUSE_PATH"], read_only=True) as connection:
+        (snapshot_id,) = connection.execute("SELECT snapshot_id FROM governance.snapshots").fetchone()
+
+    fill_up(warehouse_disk)
+    rows.write_text("id,name\n1,a\n2,b\n3,c\n")
+    process = subprocess.run([sys.executable, "-m", "pipelines.run"], cwd=REPO, env=crash_env,
+                             capture_output=True, text=True, timeout=300)
+    assert process.returncode == 1, process.stderr
+    assert "Traceback (most recent call last)" not in process.stderr
+    line = next(line for line in process.stdout.splitlines() if line.startswith("crash-set"))
+    assert line.split()[1:5] == ["CC0-1.0", "publish", "passed", snapshot_id]  # read back from the full disk
+    assert "FAILED" in line and "No space left on device" in line
