@@ -253,6 +253,93 @@ def test_a_concurrent_change_on_main_is_not_overwritten(published, private_hub, 
     assert plain.list_repo_refs("steward/levels", repo_type="dataset").tags == []
 
 
+def an_older_snapshot_on_main(api: HfApi, repo_id: str) -> None:
+    """A file the release does not hold: publishing it is a real commit, which the Hub refuses if main moved."""
+    api.create_repo(repo_id, repo_type="dataset")
+    api.upload_file(path_or_fileobj=b"older", path_in_repo="older.txt", repo_id=repo_id, repo_type="dataset")
+
+
+@pytest.mark.parametrize("main_had_files", [True, False], ids=["commit-refused-412", "tag-exists-409"])
+def test_a_snapshot_another_run_published_meanwhile_is_a_success(published, private_hub, sleeps, main_had_files):
+    """Two runs on one warehouse publish the same snapshot: the one the other beat to the commit (the Hub refuses
+    its commit with 412) or to the tag (409) finds the other's tagged commit and succeeds, with no second commit."""
+    token = os.environ["HF_TOKEN"]
+    plain = HfApi(endpoint=private_hub.url, token=token)
+    release = first_release(published, "steward/levels", private_hub.url)
+    if main_had_files:
+        an_older_snapshot_on_main(plain, "steward/levels")
+
+    class RacingApi(HfApi):
+        """The other run publishes the snapshot right after this publish read the repo's head."""
+
+        def list_repo_files(self, repo_id, **kwargs):
+            files = super().list_repo_files(repo_id, **kwargs)
+            push_release(plain, release)
+            return files
+
+    oid, _ = with_retries(lambda: push_release(RacingApi(endpoint=private_hub.url, token=token), release),
+                          policy=FAST)
+    assert sleeps == []
+    refs = plain.list_repo_refs("steward/levels", repo_type="dataset")
+    assert [(tag.name, tag.target_commit) for tag in refs.tags] == [(release.tag, oid)]
+    assert publish_commits(plain, "steward/levels") == [release.commit_message]
+
+
+def test_a_snapshot_another_run_committed_but_did_not_tag_yet_is_tagged_and_a_success(published, private_hub):
+    token = os.environ["HF_TOKEN"]
+    plain = HfApi(endpoint=private_hub.url, token=token)
+    release = first_release(published, "steward/levels", private_hub.url)
+    an_older_snapshot_on_main(plain, "steward/levels")
+
+    class Untagging(HfApi):
+        def create_tag(self, *args, **kwargs):  # the other run has committed, its tag is still to come
+            pass
+
+    class RacingApi(HfApi):
+        def list_repo_files(self, repo_id, **kwargs):
+            files = super().list_repo_files(repo_id, **kwargs)
+            push_release(Untagging(endpoint=private_hub.url, token=token), release)
+            return files
+
+    oid, new_commit = push_release(RacingApi(endpoint=private_hub.url, token=token), release)
+    refs = plain.list_repo_refs("steward/levels", repo_type="dataset")
+    assert not new_commit and [(tag.name, tag.target_commit) for tag in refs.tags] == [(release.tag, oid)]
+    assert oid == next(branch.target_commit for branch in refs.branches if branch.name == "main")
+    assert publish_commits(plain, "steward/levels") == [release.commit_message]
+    # The other run's own tag call then finds the tag made here: a success too.
+    from assets.publish import tag_release
+
+    assert tag_release(plain, release, oid) == oid
+
+
+def test_a_tag_of_the_snapshot_id_on_other_files_is_refused_not_adopted(published, private_hub):
+    from assets.publish import PublishError
+
+    api = HfApi(endpoint=private_hub.url, token=os.environ["HF_TOKEN"])
+    release = first_release(published, "steward/levels", private_hub.url)
+    api.create_repo("steward/levels", repo_type="dataset")
+    api.upload_file(path_or_fileobj=b"{}", path_in_repo="provenance.json", repo_id="steward/levels",
+                    repo_type="dataset")
+    api.create_tag("steward/levels", tag=release.tag, repo_type="dataset")
+    with pytest.raises(PublishError, match=f"tag {release.tag} of steward/levels names commit .* which does not "
+                                           "hold this snapshot"):
+        push_release(api, release)
+
+
+def test_a_published_snapshot_never_also_holds_a_publish_error(tmp_path):
+    from assets.publish import record_publish_failure, record_publish_success
+    from assets.warehouse import Warehouse
+
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    with warehouse.connect() as connection:
+        connection.execute("INSERT INTO governance.snapshots (snapshot_id, dataset_id) VALUES ('s-1', 's')")
+    record_publish_failure(warehouse, "s-1", "s: publishing s-1 failed: HTTP 503")
+    record_publish_success(warehouse, "s-1", "ns/s", "abc123")
+    record_publish_failure(warehouse, "s-1", "s: publishing s-1 to ns/s failed: the repo changed (412)")
+    row = warehouse.fetch_one("SELECT published_tag, publish_error FROM governance.snapshots")
+    assert row == {"published_tag": "s-1", "publish_error": None}
+
+
 def test_publishing_without_hf_token_says_so(monkeypatch):
     from assets.hub import HubAccessError, HubTarget
 
