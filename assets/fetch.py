@@ -20,6 +20,7 @@ from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, check_url, gunzipped
 from assets.hub import scrub_token
+from assets.workfiles import hold
 
 LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
 # A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
@@ -83,6 +84,7 @@ class RawStore:
         self.root.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
         with tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp:
+            hold(tmp.fileno())  # a live download is never taken for a killed run's leftover
             try:
                 for chunk in chunks:
                     digest.update(chunk)
@@ -101,8 +103,8 @@ class RawStore:
         if before[0] > max_bytes:
             raise SourceRefused(f"the source exceeds the size limit of {max_bytes:,} bytes")
         self.root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp:
-            pass
+        tmp = tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False)
+        hold(tmp.fileno())  # held until closed: a live copy is never taken for a killed run's leftover
         try:
             with ThreadPoolExecutor(max_workers=1) as hasher:
                 sha256 = hasher.submit(file_sha256, path)
@@ -113,6 +115,8 @@ class RawStore:
         except BaseException:
             os.unlink(tmp.name)
             raise
+        finally:
+            tmp.close()
 
     def _settle(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
         final = self.root / sha256[:2] / sha256

@@ -11,6 +11,7 @@ from assets.catalog import CatalogEntry, load_catalog
 from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse, as_json
+from assets.workfiles import remove_stale
 
 SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
                   "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
@@ -36,6 +37,9 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
     whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands."""
     entry = load_catalog().get(context.partition_key)
+    left = remove_stale(warehouse.raw_dir, ".incoming-*")
+    if left:
+        context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
     previous = last_fetch(warehouse, entry)
     known = known_source(previous) if previous and not config.force else None
     fetched = fetch(entry, RawStore(warehouse.raw_dir), known)

@@ -17,6 +17,7 @@ from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
 from assets.sql import sql_string
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
+from assets.workfiles import held_folder, remove_stale
 
 READ_ONLY = 0o444
 
@@ -35,6 +36,9 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     Unchanged source bytes give the same snapshot id, so a re-run writes nothing. Old snapshots are retired
     (files and view dropped, record kept) beyond the last `keep_snapshots`; published ones are always kept."""
     entry = load_catalog().get(context.partition_key)
+    left = remove_stale(warehouse.snapshots_dir / entry.id, ".*-*")
+    if left:
+        context.log.info(f"{entry.id}: removed work folders a killed run left: {', '.join(left)}")
     source, snapshot_id, existing = run_snapshot(warehouse, entry, context.run_id)
     if existing and existing["retired_at"] is None and Path(existing["parquet_path"]).is_file():
         context.log.info(f"{entry.id}: source unchanged, snapshot {snapshot_id} already registered")
@@ -75,18 +79,19 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
     final_dir = dataset_dir / snapshot_id
     work_dir = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}-", dir=dataset_dir))
     try:
-        try:
-            parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet", entry.null_values,
-                                 entry.csv)
-        except ConversionError as error:
-            raise ConversionError(f"{entry.id}: {error}") from None
-        provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
-        (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
-        for path in work_dir.iterdir():
-            path.chmod(READ_ONLY)  # immutable: a snapshot's files are never written again
-        if final_dir.exists():  # left by an interrupted run before registration: replace it
-            shutil.rmtree(final_dir)
-        work_dir.rename(final_dir)
+        with held_folder(work_dir):  # a live snapshot's work folder is never taken for a killed run's leftover
+            try:
+                parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet",
+                                     entry.null_values, entry.csv)
+            except ConversionError as error:
+                raise ConversionError(f"{entry.id}: {error}") from None
+            provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
+            (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
+            for path in work_dir.iterdir():
+                path.chmod(READ_ONLY)  # immutable: a snapshot's files are never written again
+            if final_dir.exists():  # left by an interrupted run before registration: replace it
+                shutil.rmtree(final_dir)
+            work_dir.rename(final_dir)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     _register(warehouse, entry, source, snapshot_id, parquet, final_dir / "data.parquet", provenance, context.run_id)

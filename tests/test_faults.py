@@ -4,6 +4,7 @@ and the next run completes."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
 import shutil
@@ -162,3 +163,34 @@ def test_a_full_disk_fails_the_run_and_the_summary_still_reports_it(crash_env, w
     line = next(line for line in process.stdout.splitlines() if line.startswith("crash-set"))
     assert line.split()[1:5] == ["CC0-1.0", "publish", "passed", snapshot_id]  # read back from the full disk
     assert "FAILED" in line and "No space left on device" in line
+
+
+def test_work_files_a_killed_run_left_are_removed_and_a_live_runs_kept(crash_env):
+    rows = Path(crash_env["CATALOG_PATH"]).parent / "data" / "rows.csv"
+    rows.write_text("id,name\n1,a\n2,b\n")
+    assert run_main(crash_env) == 0
+    root = Path(crash_env["WAREHOUSE_PATH"]).parent
+    raw, snapshots = root / "raw", root / "snapshots" / "crash-set"
+    # What kill -9 leaves: a download on its way into the raw store, a snapshot folder being written.
+    dead_download, live_download, fresh_download = (raw / f".incoming-{name}" for name in ("dead", "live", "fresh"))
+    dead_folder, live_folder = (snapshots / f".crash-set-0123456789ab-{name}" for name in ("dead", "live"))
+    for download in (dead_download, live_download, fresh_download):
+        download.write_bytes(b"partial")
+    for folder in (dead_folder, live_folder):
+        (folder / ".convert-x").mkdir(parents=True)
+        (folder / "data.parquet").write_bytes(b"partial")
+    an_hour_ago = time.time() - 3600
+    for path in (dead_download, live_download, dead_folder, live_folder):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    held = [os.open(path, os.O_RDONLY) for path in (live_download, live_folder)]  # a live run holds its own
+    try:
+        for fd in held:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        rows.write_text("id,name\n1,a\n2,b\n3,c\n")
+        assert run_main(crash_env) == 0
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert not dead_download.exists() and not dead_folder.exists()
+    assert live_download.exists() and live_folder.exists()
+    assert fresh_download.exists()  # unlocked but just written: the instant before its writer locks it
