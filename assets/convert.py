@@ -25,6 +25,7 @@ from assets.csv_source import (
     sniff,
     transcode_to_utf8,
 )
+from assets.messages import duckdb_reason
 from assets.sql import sql_string
 
 READERS = {
@@ -39,6 +40,7 @@ READERS = {
 ROW_GROUP_BYTES = "16MB"
 MEMORY_LIMIT = "512MB"
 ZSTD_LEVEL = 1
+TRANSCODED_CSV = "utf-8.csv"  # in the scratch folder: a CSV DuckDB cannot decode, as UTF-8
 PARQUET_OPTIONS = (f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
                    f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}'")
 
@@ -56,11 +58,12 @@ class ParquetFile:
 
 
 def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str, ...] = (),
-               csv_options: CsvOptions = CsvOptions()) -> ParquetFile:
+               csv_options: CsvOptions = CsvOptions(), source_name: str | None = None) -> ParquetFile:
     """`null_values`: CSV spellings of a missing value besides the empty field (e.g. R's "NA"). `csv_options`:
     the CSV's layout (catalog `csv:`); a CSV snapshot records them, with what DuckDB's sniffer found, in its
     Parquet key-value metadata under CSV_METADATA_KEY. Temporary files (a transcoded copy, DuckDB's spill)
-    live in a scratch folder beside the output, removed after."""
+    live in a scratch folder beside the output, removed after. `source_name`: the source as the steward knows
+    it (catalog path or URL), which errors name instead of the raw store's copy."""
     with tempfile.TemporaryDirectory(prefix=".convert-", dir=out_path.parent) as scratch:
         try:
             if fmt == "csv":
@@ -74,10 +77,11 @@ def to_parquet(raw_path: Path, fmt: str, out_path: Path, null_values: tuple[str,
                 row_count = connection.execute("SELECT num_rows FROM parquet_file_metadata(?)",
                                                [str(out_path)]).fetchone()[0]
         except duckdb.Error as error:
-            first_line = str(error).strip().splitlines()[0]
-            if "No space left on device" in first_line:
-                raise ConversionError(f"could not write the Parquet snapshot: {first_line}") from None
-            raise ConversionError(f"could not read the source as {fmt}: {first_line}") from None
+            shown = source_name or raw_path.name
+            reason = duckdb_reason(error, {str(raw_path): shown, str(Path(scratch) / TRANSCODED_CSV): shown})
+            if "No space left on device" in reason:
+                raise ConversionError(f"could not write the Parquet snapshot: {reason}") from None
+            raise ConversionError(f"could not read the source as {fmt}: {reason}") from None
         if fmt == "csv":
             _refuse_misread_csv(source, csv_options, [name for name, *_ in columns], out_path)
     return ParquetFile(out_path, file_sha256(out_path), row_count,
@@ -88,7 +92,7 @@ def _csv_copy(raw_path: Path, null_values: tuple[str, ...], options: CsvOptions,
               scratch: Path) -> tuple[Path, str, list, str]:
     """For a CSV: the file DuckDB reads, the read_csv call, its parameters and the Parquet options, which carry
     the declared options and the sniffer's findings as key-value metadata."""
-    source, encoding = _readable_csv(raw_path, options.encoding, scratch / "utf-8.csv")
+    source, encoding = _readable_csv(raw_path, options.encoding, scratch / TRANSCODED_CSV)
     reader, reader_params = csv_reader(options, null_values, encoding)
     metadata = reading_record(options, sniff(source, options, encoding))
     parquet_options = f"{PARQUET_OPTIONS}, KV_METADATA {{{sql_string(CSV_METADATA_KEY)}: {sql_string(metadata)}}}"

@@ -80,11 +80,12 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
     work_dir = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}-", dir=dataset_dir))
     try:
         with held_folder(work_dir):  # a live snapshot's work folder is never taken for a killed run's leftover
+            shown = source_name(entry, source)
             try:
                 parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet",
-                                     entry.null_values, entry.csv)
+                                     entry.null_values, entry.csv, source_name=shown)
             except ConversionError as error:
-                raise ConversionError(f"{entry.id}: {error}") from None
+                raise ConversionError(f"{entry.id} ({shown}): {error}") from None
             provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
             (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
             for path in work_dir.iterdir():
@@ -161,6 +162,12 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
         "columns": parquet.columns,
         "pipeline": {"code_version": CODE_VERSION, "snapshot_format": SNAPSHOT_FORMAT, "dagster_run_id": run_id},
     }
+
+
+def source_name(entry: CatalogEntry, source: dict) -> str:
+    """The source as the steward knows it, for messages: the file's path, the URL as recorded (credentials
+    redacted) or the file in the Hub repo; never the raw store's copy."""
+    return entry.source.describe() if source["source_kind"] == "hub" else source["source_uri"]
 
 
 def source_location(entry: CatalogEntry, source: dict) -> dict:

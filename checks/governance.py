@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from assets.csv_source import CSV_METADATA_KEY
+from assets.messages import duckdb_reason
 from assets.sql import sql_identifier, sql_string
 from checks.duckdb_config import bounded_config
 from checks.governance_config import (
@@ -101,7 +102,7 @@ def _guarded(name: str, settings: CheckSettings, check: Callable) -> Expectation
     try:
         return check(settings)
     except duckdb.Error as error:  # a column DuckDB cannot read must not hide the other checks' results
-        return outcome(name, settings, False, f"error: {str(error).strip().splitlines()[0]}")
+        return outcome(name, settings, False, f"error: {duckdb_reason(error)}")
 
 
 def outcome(name: str, settings: CheckSettings, passed: bool, summary: str, details: dict | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import uuid
@@ -92,3 +93,28 @@ def test_a_broken_update_keeps_the_previous_snapshot_and_tag(workspace):
     assert Path(before[0][1]).is_file()
     refs_after = HfApi().list_repo_refs(repo_id, repo_type="dataset")
     assert refs_after.tags == refs_before.tags and refs_after.branches == refs_before.branches
+
+
+def summary_lines(output: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in output.splitlines() if line.strip()}
+
+
+@pytest.mark.parametrize("suffix, content, cause", [
+    ("csv", gzip.compress(b"id,name\n1,a\n", mtime=0), "CSV Error on Line: 1; Invalid unicode (byte sequence "
+                                                         "mismatch) detected. This file is not utf-8 encoded."),
+    ("csv", "id,name\n1,caf\u00e9\n".encode("latin-1"), "CSV Error on Line: 2; Invalid unicode (byte sequence "
+                                                        "mismatch) detected. This file is not utf-8 encoded."),
+    ("jsonl", b'{"id": 1}\n{"id": \n', 'Malformed JSON in file "{source}", at byte 9 in line 3: unexpected end of '
+                                       'data.'),
+], ids=["gzip-named-csv", "latin-1-csv", "broken-jsonl"])
+def test_a_source_duckdb_cannot_read_is_reported_with_its_cause_and_its_name(workspace, capsys, suffix, content,
+                                                                              cause):
+    source = workspace / "catalog" / "data" / f"rows.{suffix}"
+    source.write_bytes(content)
+    write_catalog(workspace, [{"id": "unreadable", "title": "Unreadable", "format": suffix, "license": "CC0-1.0",
+                               "source": {"kind": "file", "path": f"data/rows.{suffix}"}}])
+    assert run_main([]) == 1
+    line = summary_lines(capsys.readouterr().out)["unreadable"]
+    assert f"FAILED: unreadable ({source}): could not read the source as {suffix}: Invalid Input Error: " \
+           f"{cause.format(source=source)}" in line
+    assert "raw/" not in line and "Possible Solution" not in line
