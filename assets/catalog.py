@@ -12,6 +12,7 @@ import yaml
 
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.yaml"
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+ID_RULE = f"an id must match {DATASET_ID.pattern} (lower-case letters, digits, '-')"
 SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
 FORMATS = ("csv", "jsonl", "json", "parquet")
 SIGN_OFF_REQUIRED = {"who", "when", "why", "license"}
@@ -105,14 +106,23 @@ class Catalog:
     # Entries that failed validation, by id (or "#N" when the id itself is unusable): one bad entry
     # fails only its own dataset, never the whole catalog.
     problems: dict[str, str] = field(default_factory=dict)
+    invalid_ids: dict[str, str] = field(default_factory=dict)  # an entry's unusable id -> its "#N" in problems
 
     def get(self, dataset_id: str) -> CatalogEntry:
         for entry in self.entries:
             if entry.id == dataset_id:
                 return entry
+        raise CatalogError(self.why_missing(dataset_id))
+
+    def why_missing(self, dataset_id: str) -> str:
+        """Why no valid entry has this id: its entry is invalid, the id itself is not a valid id, or no entry."""
         if dataset_id in self.problems:
-            raise CatalogError(self.problems[dataset_id])
-        raise CatalogError(f"dataset {dataset_id!r} is not in the catalog {self.path}")
+            return self.problems[dataset_id]
+        if dataset_id in self.invalid_ids:
+            return self.problems[self.invalid_ids[dataset_id]]
+        if not DATASET_ID.match(dataset_id):
+            return f"{dataset_id!r} is not a valid dataset id: {ID_RULE}; no entry of the catalog {self.path} has it"
+        return f"dataset {dataset_id!r} is not in the catalog {self.path}"
 
     @property
     def ids(self) -> list[str]:
@@ -130,6 +140,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise CatalogError(f"catalog file not found: {path}") from error
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"catalog {path} is not UTF-8 text: byte 0x{error.object[error.start]:02x} at offset "
+                           f"{error.start} ({error.reason}); save it as UTF-8") from None
     except yaml.YAMLError as error:
         raise CatalogError(f"catalog {path} is not valid YAML: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
@@ -144,9 +157,12 @@ def load_catalog(path: Path | None = None) -> Catalog:
     }
     entries: dict[str, CatalogEntry] = {}
     problems: dict[str, str] = {}
+    invalid_ids: dict[str, str] = {}
     for index, raw in enumerate(document["datasets"]):
         label = str(raw.get("id")) if isinstance(raw, dict) and DATASET_ID.match(str(raw.get("id"))) \
             else f"#{index + 1}"
+        if label.startswith("#") and isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            invalid_ids.setdefault(raw["id"], label)
         try:
             entry = _entry(raw, path.parent, settings, index)
         except CatalogError as error:
@@ -157,7 +173,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
             entries.pop(entry.id, None)
             continue
         entries[entry.id] = entry
-    return Catalog(path=path, policy=settings["policy"], entries=tuple(entries.values()), problems=problems)
+    return Catalog(path=path, policy=settings["policy"], entries=tuple(entries.values()), problems=problems,
+                   invalid_ids=invalid_ids)
 
 
 def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
@@ -166,7 +183,7 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
     dataset_id = str(raw.get("id", ""))
     where = f"catalog entry {dataset_id or '#' + str(index + 1)!r}"
     if not DATASET_ID.match(dataset_id):
-        raise CatalogError(f"{where}: id must match {DATASET_ID.pattern} (lower-case letters, digits, '-')")
+        raise CatalogError(f"{where}: invalid id: {ID_RULE}")
     unknown = set(raw) - ENTRY_FIELDS
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(ENTRY_FIELDS)}")

@@ -8,6 +8,7 @@ import os
 import secrets
 import threading
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
@@ -33,16 +34,23 @@ def file_server(root: Path) -> Iterator[str]:
         server.server_close()
 
 
+@dataclass
+class Started:
+    lines: list[str] = field(default_factory=list)  # a line per service started or upstream repo seeded
+    seed_failures: dict[str, str] = field(default_factory=dict)  # dataset id -> why its upstream repo is missing
+
+
 @contextmanager
-def local_services(catalog: Catalog, state_dir: Path) -> Iterator[list[str]]:
-    """Start what the environment does not already provide; yields a line per service started.
-    Must run before huggingface_hub is imported: the client reads HF_ENDPOINT once, at import."""
-    started = []
+def local_services(catalog: Catalog, state_dir: Path) -> Iterator[Started]:
+    """Start what the environment does not already provide; yields what was started and which Hub-sourced
+    datasets could not have their upstream repo seeded. Must run before huggingface_hub is imported: the client
+    reads HF_ENDPOINT once, at import."""
+    started = Started()
     with ExitStack() as stack:
         if "CATALOG_HTTP_BASE" not in os.environ:
             base = stack.enter_context(file_server(catalog.path.parent / "data"))
             stack.enter_context(environment(CATALOG_HTTP_BASE=base))
-            started.append(f"started an HTTP file server for the catalog's HTTP sources at {base}")
+            started.lines.append(f"started an HTTP file server for the catalog's HTTP sources at {base}")
         if "HF_ENDPOINT" not in os.environ:
             from loopback_hub import HubServer
 
@@ -51,8 +59,8 @@ def local_services(catalog: Catalog, state_dir: Path) -> Iterator[list[str]]:
             # The demo's Hub is its own public address: croissant.json names the repos there.
             stack.enter_context(environment(HF_ENDPOINT=hub.url, HF_TOKEN=token,
                                             HUB_PUBLIC_URL=os.environ.get("HUB_PUBLIC_URL") or hub.url))
-            started.append(f"started the loopback Hub at {hub.url}")
-        started += seed_upstream_repos(catalog)
+            started.lines.append(f"started the loopback Hub at {hub.url}")
+        seed_upstream_repos(catalog, started)
         yield started
 
 
@@ -71,33 +79,36 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def seed_upstream_repos(catalog: Catalog) -> list[str]:
+def seed_upstream_repos(catalog: Catalog, started: Started) -> None:
     """Upload each Hub-sourced entry's bundled `seed` folder (a demo fixture) as its upstream repo when the
-    repo is missing. A refusal is reported, not raised: that dataset's ingest then names the cause."""
+    repo is missing or holds nothing yet. A seed that cannot be uploaded (a refusal, an invalid card) fails its
+    own dataset, recorded in `started.seed_failures`; the other datasets run."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
     from assets.hub import hub_error_message
+    from assets.messages import condensed
 
-    api, seeded = HfApi(), []
+    api = HfApi()
     for entry in catalog.entries:
         source = entry.source
         if source.kind != "hub" or source.seed is None:
             continue
-        try:
-            api.dataset_info(source.repo_id)
-            continue
+        try:  # a repo an earlier, refused upload left empty is seeded again
+            if {sibling.rfilename for sibling in api.dataset_info(source.repo_id).siblings or []} - {".gitattributes"}:
+                continue
         except RepositoryNotFoundError:
             pass
         try:
-            api.create_repo(source.repo_id, repo_type="dataset")
+            api.create_repo(source.repo_id, repo_type="dataset", exist_ok=True)
             api.upload_folder(repo_id=source.repo_id, repo_type="dataset", folder_path=source.seed,
                               commit_message="Upstream release")
-        except HfHubHTTPError as error:
-            seeded.append(f"could not seed upstream Hub dataset {source.repo_id}: {hub_error_message(error)}")
+        except Exception as error:  # whatever the cause, only this dataset is affected
+            reason = hub_error_message(error) if isinstance(error, HfHubHTTPError) else condensed(str(error))
+            started.seed_failures[entry.id] = (f"{entry.id}: could not seed upstream Hub dataset {source.repo_id} "
+                                               f"from {source.seed}: {reason}")
             continue
-        seeded.append(f"seeded upstream Hub dataset {source.repo_id} from {source.seed.name}/")
-    return seeded
+        started.lines.append(f"seeded upstream Hub dataset {source.repo_id} from {source.seed.name}/")
 
 
 def main() -> None:
@@ -108,7 +119,7 @@ def main() -> None:
 
     state_dir = Path(os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb")).resolve().parent
     with local_services(load_catalog(), state_dir) as started:
-        for line in started:
+        for line in [*started.lines, *started.seed_failures.values()]:
             print(line, flush=True)
         print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']}"
               f" HUB_PUBLIC_URL={os.environ.get('HUB_PUBLIC_URL') or os.environ['HF_ENDPOINT']}", flush=True)

@@ -12,7 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from assets.catalog import Catalog, load_catalog
+from assets.catalog import Catalog, CatalogError, load_catalog
+from assets.messages import condensed
 from assets.warehouse import Warehouse
 from pipelines.local_services import local_services
 from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs
@@ -28,22 +29,36 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the summary is the output
     warehouse_path = Path(os.environ.setdefault("WAREHOUSE_PATH", "data/warehouse.duckdb"))
-    catalog = load_catalog()
-    dataset_ids = args.dataset or catalog.ids
+    try:
+        catalog = load_catalog()
+    except CatalogError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    requested = args.dataset or catalog.ids
+    if not requested and not catalog.problems:
+        print(f"nothing to run: the catalog {catalog.path} lists no datasets")
+        return 0
+    # What cannot be a partition fails without a run: an id no valid entry has (an entry whose id is unusable).
+    failures = {dataset_id: catalog.why_missing(dataset_id) for dataset_id in requested
+                if dataset_id not in catalog.ids}
+    if not args.dataset:
+        failures |= {label: problem for label, problem in catalog.problems.items() if label not in catalog.ids}
     with local_services(catalog, warehouse_path.resolve().parent) as started:
-        for line in started:
+        for line in started.lines:
             print(line)
-        outcomes = run_datasets(catalog, dataset_ids, force=args.force)
-    if not args.dataset:  # entries whose id is unusable cannot be a partition: report them here
-        warehouse = Warehouse(path=str(warehouse_path))
-        outcomes += [dataset_summary(warehouse, label, problem) for label, problem in catalog.problems.items()
-                     if label not in dataset_ids]
-    print(format_table(outcomes))
-    failed = [o for o in outcomes if o["error"]]
-    return 1 if failed else 0
+        failures |= {dataset_id: reason for dataset_id, reason in started.seed_failures.items()
+                     if dataset_id in requested}
+        outcomes = run_datasets(catalog, [d for d in requested if d not in failures], force=args.force)
+    warehouse = Warehouse(path=str(warehouse_path))
+    outcomes |= {label: dataset_summary(warehouse, label, problem) for label, problem in failures.items()}
+    print(format_table([outcomes[label] for label in dict.fromkeys([*requested, *failures])]))
+    return 1 if any(outcome["error"] for outcome in outcomes.values()) else 0
 
 
-def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) -> list[dict]:
+def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) -> dict[str, dict]:
+    """Each dataset's outcome, by id, in order."""
+    if not dataset_ids:
+        return {}
     import dagster as dg
 
     from pipelines.definitions import defs  # after local_services: huggingface_hub must see HF_ENDPOINT
@@ -54,11 +69,11 @@ def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) 
         instance.add_dynamic_partitions("datasets", dataset_ids)
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}},
                       "ops": {"raw_source": {"config": {"force": force}}}}
-        outcomes = []
+        outcomes = {}
         for dataset_id in dataset_ids:
             result = job.execute_in_process(partition_key=dataset_id, instance=instance, raise_on_error=False,
                                             run_config=run_config, tags=run_tags(catalog, dataset_id))
-            outcomes.append(dataset_summary(warehouse, dataset_id, run_error(result), result.run_id))
+            outcomes[dataset_id] = dataset_summary(warehouse, dataset_id, run_error(result), result.run_id)
     return outcomes
 
 
@@ -80,7 +95,7 @@ def run_error(result) -> str | None:
     message = error.cause.message if error.cause and "Error occurred while executing" in error.message \
         else error.message
     # "assets.fetch.FetchError: penguins: ..." -> "penguins: ...": our messages already name the dataset.
-    return re.sub(r"^(?:\w+\.)*[A-Z]\w*: ", "", message.strip().splitlines()[0])
+    return condensed(re.sub(r"^(?:\w+\.)*[A-Z]\w*: ", "", message.strip()))
 
 
 if __name__ == "__main__":

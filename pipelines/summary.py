@@ -47,7 +47,7 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
 def format_table(outcomes: list[dict]) -> str:
     """A table of outcomes, then per dataset what a steward must know: unchanged since when, the obligations a
     consumer takes on, and the warning-level checks that failed (they do not block the publish)."""
-    widths = {c: max(len(c), *(len(str(o[c])) for o in outcomes)) for c in COLUMNS[:-1]}
+    widths = {c: max([len(c), *(len(str(o[c])) for o in outcomes)]) for c in COLUMNS[:-1]}
     lines = ["  ".join(c.ljust(widths.get(c, 0)) for c in COLUMNS)]
     lines += ["  ".join(str(o[c]).ljust(widths.get(c, 0)) for c in COLUMNS) for o in outcomes]
     details = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -99,6 +100,45 @@ def summary_lines(output: str) -> dict[str, str]:
     return {line.split()[0]: line for line in output.splitlines() if line.strip()}
 
 
+def test_an_empty_catalog_says_there_is_nothing_to_run(workspace, capsys):
+    write_catalog(workspace, [])
+    assert run_main([]) == 0
+    assert capsys.readouterr().out.strip() == (f"nothing to run: the catalog {workspace / 'catalog' / 'catalog.yaml'}"
+                                               " lists no datasets")
+
+
+def test_a_catalog_that_is_not_utf8_is_refused_naming_the_file_and_the_offset(workspace, capsys):
+    from assets.catalog import CatalogError, load_catalog
+
+    path = workspace / "catalog" / "catalog.yaml"
+    path.write_bytes("datasets:\n  - id: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(CatalogError, match=re.escape(f"catalog {path} is not UTF-8 text: byte 0xe9 at offset 21")):
+        load_catalog(path)
+    assert run_main([]) == 2
+    assert f"error: catalog {path} is not UTF-8 text: byte 0xe9 at offset 21" in capsys.readouterr().err
+
+
+def test_a_hub_seed_with_an_invalid_card_fails_only_its_dataset_and_is_seeded_once_fixed(workspace, capsys):
+    seed = workspace / "catalog" / "data" / "seed"
+    seed.mkdir()
+    (seed / "rows.csv").write_text("a,b\n1,2\n")
+    (seed / "README.md").write_text("---\nlicense: [cc0-1.0\n  pretty_name: : broken\n---\n# Rows\n")
+    repo_id = f"upstream/{uuid.uuid4().hex[:8]}"
+    write_catalog(workspace, [GOOD, {"id": "seeded", "title": "Seeded", "format": "csv", "license": "CC0-1.0",
+                                     "source": {"kind": "hub", "repo_id": repo_id, "path": "rows.csv",
+                                                "seed": "data/seed"}}])
+    assert run_main([]) == 1
+    lines = summary_lines(capsys.readouterr().out)
+    assert "published" in lines["good-penguins"]
+    assert lines["seeded"].split()[1:6] == ["-", "-", "-", "-", "FAILED:"]
+    assert f"seeded: could not seed upstream Hub dataset {repo_id} from {seed}: Invalid metadata in README.md" \
+        in lines["seeded"] and "expected ',' or ']'" in lines["seeded"]
+
+    (seed / "README.md").write_text("---\nlicense: cc0-1.0\n---\n# Rows\n")
+    assert run_main(["--dataset", "seeded"]) == 0
+    assert "published" in summary_lines(capsys.readouterr().out)["seeded"]
+
+
 @pytest.mark.parametrize("suffix, content, cause", [
     ("csv", gzip.compress(b"id,name\n1,a\n", mtime=0), "CSV Error on Line: 1; Invalid unicode (byte sequence "
                                                          "mismatch) detected. This file is not utf-8 encoded."),
@@ -118,3 +158,14 @@ def test_a_source_duckdb_cannot_read_is_reported_with_its_cause_and_its_name(wor
     assert f"FAILED: unreadable ({source}): could not read the source as {suffix}: Invalid Input Error: " \
            f"{cause.format(source=source)}" in line
     assert "raw/" not in line and "Possible Solution" not in line
+
+
+def test_an_id_the_catalog_cannot_use_is_named_invalid_not_missing(workspace, capsys):
+    write_catalog(workspace, [GOOD, {**GOOD, "id": "Upper-Case"}])
+    assert run_main(["--dataset", "Upper-Case", "--dataset", "Other_Case", "--dataset", "absent"]) == 1
+    lines = summary_lines(capsys.readouterr().out)
+    rule = "an id must match ^[a-z0-9][a-z0-9-]{1,62}$ (lower-case letters, digits, '-')"
+    assert lines["Upper-Case"].endswith(f"FAILED: catalog entry 'Upper-Case': invalid id: {rule}")
+    assert lines["Other_Case"].endswith(f"FAILED: 'Other_Case' is not a valid dataset id: {rule}; no entry of the "
+                                        f"catalog {workspace / 'catalog' / 'catalog.yaml'} has it")
+    assert "dataset 'absent' is not in the catalog" in lines["absent"]
