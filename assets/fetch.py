@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import BinaryIO, Iterable
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -20,6 +19,7 @@ from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, check_url, gunzipped
 from assets.hub import scrub_token
+from assets.redaction import redact
 
 LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
 # A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
@@ -215,18 +215,9 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
     return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence, last_modified=mtime)
 
 
-def redact_url(url: str) -> str:
-    """Drop user:password from a URL before it is recorded anywhere."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
-        parts = parts._replace(netloc=host)
-    return urlunsplit(parts)
-
-
 def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     url = entry.source.resolved_url()
-    shown = redact_url(url)
+    shown = redact(url)
     base = url.rsplit("/", 1)[0]
     try:
         with _get(url, entry.source, _validators(known)) as response:
@@ -237,7 +228,8 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
                 blob = store.put_chunks(data_chunks(entry.source, _declared_length(response)))
                 etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
-        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {error}") from None
+        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {redact(str(error))}") \
+            from None
     if not_modified:  # 304 answers only a conditional request, so `known` is set
         # Only a changed LICENSE / NOTICE beside unchanged data makes the data worth fetching again.
         return _fetch_http(entry, store, None) if _evidence_changed_http(base, entry.source, known) else None
@@ -262,7 +254,7 @@ def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response
             return response
         url = requests.compat.urljoin(url, response.headers["Location"])
         response.close()
-    raise SourceRefused(f"more than {MAX_REDIRECTS} redirects (a redirect loop?) fetching {redact_url(url)}")
+    raise SourceRefused(f"more than {MAX_REDIRECTS} redirects (a redirect loop?) fetching {redact(url)}")
 
 
 def _declared_length(response: requests.Response) -> Iterable[bytes]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
+import http.server
 import shutil
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +16,9 @@ import pytest
 from huggingface_hub import HfApi
 
 from assets.catalog import CatalogEntry, Source
-from assets.fetch import FetchError, KnownSource, RawStore, fetch, redact_url
+from assets.fetch import FetchError, KnownSource, RawStore, fetch
+from assets.ingest import fetched_row
+from assets.redaction import redact
 from pipelines.local_services import file_server
 
 
@@ -107,6 +112,63 @@ def test_missing_hub_repo_names_the_cause(tmp_path):
         fetch(entry(source), RawStore(tmp_path / "raw"))
 
 
-def test_credentials_in_urls_are_redacted():
-    assert redact_url("https://user:secret@example.org:8443/a.csv?x=1") == "https://example.org:8443/a.csv?x=1"
-    assert redact_url("https://example.org/a.csv") == "https://example.org/a.csv"
+@pytest.mark.parametrize("text, redacted", [
+    ("https://user:secret@example.org:8443/a.csv?x=1", "https://example.org:8443/a.csv?x=1"),
+    ("https://example.org/a.csv", "https://example.org/a.csv"),
+    ("http://u:p@ss@example.org/a.csv", "http://example.org/a.csv"),
+    ("https://example.org/a.csv?api_key=k1&page=2&access_token=t2",
+     "https://example.org/a.csv?api_key=REDACTED&page=2&access_token=REDACTED"),
+    ("https://b.example.org/a?X-Amz-Signature=abc&X-Amz-Credential=def&apikey=g&sig=h&Password=i&design=j",
+     "https://b.example.org/a?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&apikey=REDACTED&sig=REDACTED"
+     "&Password=REDACTED&design=j"),
+    ("Max retries exceeded with url: /a.csv?clientSecret=xyz (Caused by NewConnectionError)",
+     "Max retries exceeded with url: /a.csv?clientSecret=REDACTED (Caused by NewConnectionError)"),
+])
+def test_credentials_in_urls_are_redacted(text, redacted):
+    assert redact(text) == redacted
+
+
+class Recording(http.server.BaseHTTPRequestHandler):
+    """Serves /rows.csv and records what each request asked for and with which credentials."""
+
+    requests: list[tuple[str, str | None]] = []
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        type(self).requests.append((self.path, self.headers.get("Authorization")))
+        body = b"id,name\n1,a\n" if self.path.startswith("/rows.csv") else b""
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_url_with_credentials_is_requested_as_written_and_recorded_without_them(tmp_path):
+    Recording.requests.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    url = f"http://ann:pw-1234@127.0.0.1:{port}/rows.csv?api_key=k-5678&page=2"
+    source = Source(kind="http", url=url, allow_private_network=True)
+    try:
+        fetched = fetch(entry(source), RawStore(tmp_path / "raw"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Recording.requests[0] == ("/rows.csv?api_key=k-5678&page=2", "Basic " + base64.b64encode(
+        b"ann:pw-1234").decode())
+    assert fetched.uri == f"http://127.0.0.1:{port}/rows.csv?api_key=REDACTED&page=2"
+    row = fetched_row(fetched, entry(source), "run-1", datetime.now(timezone.utc))
+    assert row["source_key"] == row["source_uri"] == fetched.uri
+    assert not [value for value in row.values() if "pw-1234" in str(value) or "k-5678" in str(value)]
+
+
+def test_a_failed_request_names_the_url_without_its_credentials(tmp_path):
+    source = Source(kind="http", url="http://ann:pw-1234@127.0.0.1:1/rows.csv?token=k-5678",
+                    allow_private_network=True)
+    with pytest.raises(FetchError, match="could not fetch http://127.0.0.1:1/rows.csv") as failed:
+        fetch(entry(source), RawStore(tmp_path / "raw"))
+    assert "pw-1234" not in str(failed.value) and "k-5678" not in str(failed.value)
+
