@@ -40,6 +40,7 @@ class Source:
     sha256: str | None = None  # expected digest, when the catalog pins one
     seed: Path | None = None  # hub: bundled folder the demo uploads as the upstream repo
     allow_private_network: bool = False  # http: the catalog opted in to loopback / private addresses
+    data_root: Path | None = None  # file: the folder the catalog lets it read (its data_root)
     compression: str | None = None  # "gzip": stored decompressed; inferred from a .gz name
     max_bytes: int = 100 * 2**30  # refuse a source (after decompression) larger than this
 
@@ -101,8 +102,8 @@ class CatalogEntry:
 
 
 ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
-# What a catalog's `source:` may say besides its kind; allow_private_network is the catalog's, not a source's.
-SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network"}
+# What a catalog's `source:` may say besides its kind; allow_private_network and data_root are the catalog's.
+SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root"}
 CSV_FIELDS = {f.name for f in fields(CsvOptions)}
 
 
@@ -261,18 +262,14 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
             raise CatalogError(f"{where}: a {kind} source needs source.{required}")
     values = {key: str(value) for key, value in raw.items() if key != "kind"}
     if kind == "file":
-        resolved = (root / values["path"]).resolve()
-        if not resolved.is_relative_to(settings["data_root"]):
-            raise CatalogError(f"{where}: source.path {values['path']!r} lies outside the catalog's data root "
-                               f"{settings['data_root']}")
-        values["path"] = str(resolved)
+        values["path"] = str(_inside_data_root(values["path"], root, settings, where, "source.path"))
     if kind == "http" and not re.match(r"^(https?://|\$\{)", values["url"]):
         raise CatalogError(f"{where}: source.url must be http(s), got {redact(values['url'])!r}")
     if kind == "http":
         for name in VARIABLE.findall(values["url"]):
             check_variable(name, f"{where}: source.url")
     if "seed" in values:
-        values["seed"] = (root / values["seed"]).resolve()
+        values["seed"] = _inside_data_root(values["seed"], root, settings, where, "source.seed")
     unknown = set(values) - SOURCE_FIELDS
     if unknown:
         raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
@@ -285,7 +282,17 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
         if not values["max_bytes"].isdigit():
             raise CatalogError(f"{where}: source.max_bytes must be a whole number of bytes")
         values["max_bytes"] = int(values["max_bytes"])
-    return Source(kind=kind, allow_private_network=settings["allow_private_network"], **values)
+    return Source(kind=kind, allow_private_network=settings["allow_private_network"],
+                  data_root=settings["data_root"] if kind == "file" else None, **values)
+
+
+def _inside_data_root(path: str, root: Path, settings: dict, where: str, field_name: str) -> Path:
+    """The path with every symbolic link resolved, refused when that lies outside the catalog's data root."""
+    resolved = (root / path).resolve()
+    if not resolved.is_relative_to(settings["data_root"]):
+        raise CatalogError(f"{where}: {field_name} {path!r} lies outside the catalog's data root "
+                           f"{settings['data_root']} (symbolic links resolved)")
+    return resolved
 
 
 def csv_options(raw: object, where: str) -> CsvOptions:

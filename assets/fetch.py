@@ -165,7 +165,7 @@ def upstream_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
     size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha), downloading nothing."""
     try:
         if entry.source.kind == "file":
-            path = Path(entry.source.path)
+            path = _data_path(entry.source)
             return path.is_file() and _file_unchanged(path, _file_evidence(path), known)
         if entry.source.kind == "http":
             url = entry.source.resolved_url()
@@ -181,8 +181,34 @@ def upstream_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
 
 
 def _file_evidence(path: Path) -> dict[str, Path]:
-    return {name: path.parent / name for name in EVIDENCE_NAMES
-            if (path.parent / name).is_file() and path.parent / name != path}
+    """The evidence files beside the data. A symbolic link is not followed (it may lead out of the data root):
+    the source is refused until the link is replaced by the file itself."""
+    found = {}
+    for name in EVIDENCE_NAMES:
+        candidate = path.parent / name
+        if candidate.is_symlink():
+            raise SourceRefused(f"{name} beside the data is a symbolic link; evidence files are read only as "
+                                f"regular files, never followed: put the file itself in {path.parent}")
+        if candidate.is_file() and candidate != path:
+            found[name] = candidate
+    return found
+
+
+def _data_path(source: Source) -> Path:
+    """The data file, every symbolic link resolved again now (the catalog resolved it when loaded), refused when
+    that leads outside the catalog's data root."""
+    path = Path(source.path)
+    if source.data_root is not None and not path.resolve().is_relative_to(source.data_root):
+        raise SourceRefused(f"{path} resolves outside the catalog's data root {source.data_root}")
+    return path
+
+
+def _open_evidence(path: Path) -> BinaryIO:
+    """Open without following a link put there since the folder was listed."""
+    try:
+        return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+    except OSError as error:
+        raise SourceRefused(f"cannot read {path.name} beside the data as a regular file: {error.strerror}") from None
 
 
 def _file_mtime(path: Path) -> str:
@@ -196,7 +222,7 @@ def _file_unchanged(path: Path, evidence_paths: dict[str, Path], known: KnownSou
 
 
 def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
-    path = Path(entry.source.path)
+    path = _data_path(entry.source)
     if not path.is_file():
         raise FetchError(f"{entry.id}: source file not found: {path}")
     evidence_paths = _file_evidence(path)
@@ -210,7 +236,7 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
         blob = store.put_file(path, entry.source.max_bytes)
     evidence = {}
     for name, candidate in evidence_paths.items():
-        with candidate.open("rb") as stream:
+        with _open_evidence(candidate) as stream:
             evidence[name] = store.put_stream(stream)
     return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence, last_modified=mtime)
 

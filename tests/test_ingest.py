@@ -13,13 +13,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from huggingface_hub import HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
 
-from assets.catalog import CatalogEntry, Source
+from assets.catalog import CatalogEntry, CatalogError, Source, load_catalog
 from assets.fetch import FetchError, KnownSource, RawStore, fetch
 from assets.ingest import fetched_row
 from assets.redaction import redact
-from pipelines.local_services import file_server
+from pipelines.local_services import file_server, seed_upstream_repos
 
 
 def entry(source: Source, fmt: str = "csv") -> CatalogEntry:
@@ -172,3 +174,72 @@ def test_a_failed_request_names_the_url_without_its_credentials(tmp_path):
         fetch(entry(source), RawStore(tmp_path / "raw"))
     assert "pw-1234" not in str(failed.value) and "k-5678" not in str(failed.value)
 
+
+def catalog_with_file_source(tmp_path: Path, **source) -> Path:
+    """A catalog whose data root is its folder, with one file source data/rows.csv (and a LICENSE beside it)."""
+    (tmp_path / "catalog" / "data").mkdir(parents=True)
+    (tmp_path / "catalog" / "data" / "rows.csv").write_text("id,name\n1,a\n")
+    (tmp_path / "catalog" / "data" / "LICENSE").write_text("CC0 1.0 Universal\n")
+    (tmp_path / "outside.txt").write_text("root:x:0:0:outside the data root\n")
+    path = tmp_path / "catalog" / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"datasets": [{"id": "sample-set", "title": "Sample", "format": "csv", "source": {
+        "kind": "file", "path": "data/rows.csv", **source}}]}))
+    return path
+
+
+def stored_texts(root: Path) -> list[str]:
+    return [path.read_text(errors="replace") for path in root.rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize("name, target", [("LICENSE", "outside"), ("NOTICE", "outside"), ("README.md", "/etc/passwd"),
+                                          ("README.md", "inside")])
+def test_an_evidence_file_that_is_a_symbolic_link_is_not_followed(tmp_path, name, target):
+    catalog = load_catalog(catalog_with_file_source(tmp_path))
+    data = tmp_path / "catalog" / "data"
+    (data / name).unlink(missing_ok=True)
+    (data / "other.txt").write_text("inside the data root\n")
+    pointed = {"outside": tmp_path / "outside.txt", "inside": data / "other.txt"}.get(target, Path(target))
+    (data / name).symlink_to(pointed)
+    with pytest.raises(FetchError, match=f"sample-set: {name} beside the data is a symbolic link; evidence files "
+                                         "are read only as regular files, never followed"):
+        fetch(catalog.get("sample-set"), RawStore(tmp_path / "raw"))
+    assert not any("root:" in text for text in stored_texts(tmp_path / "raw"))
+
+
+def test_a_data_file_replaced_by_a_link_out_of_the_data_root_is_refused(tmp_path):
+    catalog = load_catalog(catalog_with_file_source(tmp_path))
+    rows = tmp_path / "catalog" / "data" / "rows.csv"
+    rows.unlink()
+    rows.symlink_to(tmp_path / "outside.txt")  # after the catalog was loaded (and its paths resolved)
+    with pytest.raises(FetchError, match="sample-set: .*rows.csv resolves outside the catalog's data root"):
+        fetch(catalog.get("sample-set"), RawStore(tmp_path / "raw"))
+    assert not any("root:" in text for text in stored_texts(tmp_path / "raw"))
+
+
+def test_a_hub_seed_outside_the_data_root_is_refused(tmp_path):
+    path = catalog_with_file_source(tmp_path)
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "catalog" / "data" / "seed").symlink_to(tmp_path / "seed")
+    document = yaml.safe_load(path.read_text())
+    document["datasets"][0]["source"] = {"kind": "hub", "repo_id": "upstream/sample", "path": "rows.csv",
+                                         "seed": "data/seed"}
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(CatalogError, match="source.seed 'data/seed' lies outside the catalog's data root"):
+        load_catalog(path).get("sample-set")
+
+
+def test_a_hub_seed_holding_a_symbolic_link_is_not_uploaded(tmp_path):
+    path = catalog_with_file_source(tmp_path)
+    seed = tmp_path / "catalog" / "data" / "seed"
+    seed.mkdir()
+    (seed / "rows.csv").write_text("id\n1\n")
+    (seed / "README.md").symlink_to(tmp_path / "outside.txt")
+    repo_id = f"upstream-{uuid.uuid4().hex[:8]}/seeded"
+    document = yaml.safe_load(path.read_text())
+    document["datasets"][0]["source"] = {"kind": "hub", "repo_id": repo_id, "path": "rows.csv", "seed": "data/seed"}
+    path.write_text(yaml.safe_dump(document))
+    assert seed_upstream_repos(load_catalog(path)) == [
+        f"not seeding upstream Hub dataset {repo_id}: seed/ holds symbolic links ['README.md'], which are never "
+        "followed"]
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi().dataset_info(repo_id)
