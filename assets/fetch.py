@@ -17,7 +17,7 @@ import requests
 
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
-from assets.guards import SourceRefused, capped, check_url, gunzipped
+from assets.guards import SourceRefused, capped, gunzipped, pinned_get
 from assets.hub import scrub_token
 from assets.redaction import redact
 
@@ -272,10 +272,10 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
 
 
 def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
-    """GET following redirects by hand, so every hop passes the private-network guard."""
+    """GET following redirects by hand, so every hop passes the private-network guard and connects to the address
+    the guard checked."""
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url, source.allow_private_network)
-        response = requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S, headers=headers, allow_redirects=False)
+        response = pinned_get(url, source.allow_private_network, headers=headers, timeout=HTTP_TIMEOUT_S)
         if not response.is_redirect:
             return response
         url = requests.compat.urljoin(url, response.headers["Location"])
