@@ -10,12 +10,19 @@ from pathlib import Path
 
 import yaml
 
+from assets.redaction import has_credentials, redact
+
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.yaml"
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 ID_RULE = f"an id must match {DATASET_ID.pattern} (lower-case letters, digits, '-')"
 SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
 FORMATS = ("csv", "jsonl", "json", "parquet")
 SIGN_OFF_REQUIRED = {"who", "when", "why", "license"}
+# ${VAR} in a catalog URL: only these variables, plus those CATALOG_ALLOWED_VARIABLES lists, are read from the
+# environment, and never one whose name says it holds a secret, even when listed.
+ALLOWED_VARIABLES = ("CATALOG_HTTP_BASE",)
+SECRET_VARIABLE = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # The keys of the catalog file itself; its `datasets` are CatalogEntry mappings.
 CATALOG_FIELDS = ("policy", "data_root", "allow_private_network", "datasets")
 
@@ -34,16 +41,19 @@ class Source:
     sha256: str | None = None  # expected digest, when the catalog pins one
     seed: Path | None = None  # hub: bundled folder the demo uploads as the upstream repo
     allow_private_network: bool = False  # http: the catalog opted in to loopback / private addresses
+    data_root: Path | None = None  # file: the folder the catalog lets it read (its data_root)
     compression: str | None = None  # "gzip": stored decompressed; inferred from a .gz name
     max_bytes: int = 100 * 2**30  # refuse a source (after decompression) larger than this
 
     def describe(self) -> str:
+        """The catalog's source as it may be stored and shown: a URL without its credentials."""
         if self.kind == "hub":
             return f"hf://datasets/{self.repo_id}@{self.revision}/{self.path}"
-        return self.url if self.kind == "http" else str(self.path)
+        return redact(self.url or "") if self.kind == "http" else str(self.path)
 
     def resolved_url(self) -> str:
-        """The URL with ${VAR} taken from the environment, so a catalog can name a mirror chosen at run time."""
+        """The URL with ${VAR} taken from the environment, so a catalog can name a mirror chosen at run time. It
+        may carry credentials: only the request sees it; anything recorded is describe() or redact()ed."""
         return expand_env(self.url or "")
 
 
@@ -93,8 +103,8 @@ class CatalogEntry:
 
 
 ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
-# What a catalog's `source:` may say besides its kind; allow_private_network is the catalog's, not a source's.
-SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network"}
+# What a catalog's `source:` may say besides its kind; allow_private_network and data_root are the catalog's.
+SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root"}
 CSV_FIELDS = {f.name for f in fields(CsvOptions)}
 
 
@@ -206,7 +216,10 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         raise CatalogError(f"{where}: csv applies only to format csv, not {fmt}")
     homepage = raw.get("homepage")
     if homepage is not None and not re.match(r"^https?://[^/\s]", str(homepage)):
-        raise CatalogError(f"{where}: homepage must be an http(s) URL (it is published), got {homepage!r}")
+        raise CatalogError(f"{where}: homepage must be an http(s) URL (it is published), got {redact(str(homepage))!r}")
+    if homepage is not None and has_credentials(str(homepage)):
+        raise CatalogError(f"{where}: homepage is published and may not carry credentials (user:password@ or a key "
+                           f"in its query): {redact(str(homepage))!r}")
     sign_off = raw.get("sign_off")
     if sign_off is not None and (not isinstance(sign_off, dict) or not SIGN_OFF_REQUIRED <= set(sign_off)
                                  or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence"}):
@@ -246,8 +259,10 @@ def _creators(raw: object, where: str) -> tuple[Creator, ...]:
                 or not set(item) <= {"name", "url", "type"}:
             raise CatalogError(f"{where}: creator must be a name, a mapping with name (and optionally url, type) "
                                f"or a list of those, got {item!r}")
-        if item.get("url") is not None and not re.match(r"^https?://", str(item["url"])):
-            raise CatalogError(f"{where}: creator url must be http(s), got {item['url']!r}")
+        if item.get("url") is not None and (not re.match(r"^https?://", str(item["url"]))
+                                            or has_credentials(str(item["url"]))):
+            raise CatalogError(f"{where}: creator url must be http(s) without credentials (it is published), got "
+                               f"{redact(str(item['url']))!r}")
         if item.get("type", "organization") not in CREATOR_TYPES:
             raise CatalogError(f"{where}: creator type must be one of {CREATOR_TYPES}, got {item['type']!r}")
         creators.append(Creator(name=item["name"].strip(), url=item.get("url"),
@@ -264,15 +279,14 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
             raise CatalogError(f"{where}: a {kind} source needs source.{required}")
     values = {key: str(value) for key, value in raw.items() if key != "kind"}
     if kind == "file":
-        resolved = (root / values["path"]).resolve()
-        if not resolved.is_relative_to(settings["data_root"]):
-            raise CatalogError(f"{where}: source.path {values['path']!r} lies outside the catalog's data root "
-                               f"{settings['data_root']}")
-        values["path"] = str(resolved)
+        values["path"] = str(_inside_data_root(values["path"], root, settings, where, "source.path"))
     if kind == "http" and not re.match(r"^(https?://|\$\{)", values["url"]):
-        raise CatalogError(f"{where}: source.url must be http(s), got {values['url']!r}")
+        raise CatalogError(f"{where}: source.url must be http(s), got {redact(values['url'])!r}")
+    if kind == "http":
+        for name in VARIABLE.findall(values["url"]):
+            check_variable(name, f"{where}: source.url")
     if "seed" in values:
-        values["seed"] = (root / values["seed"]).resolve()
+        values["seed"] = _inside_data_root(values["seed"], root, settings, where, "source.seed")
     unknown = set(values) - SOURCE_FIELDS
     if unknown:
         raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
@@ -285,7 +299,17 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
         if not values["max_bytes"].isdigit():
             raise CatalogError(f"{where}: source.max_bytes must be a whole number of bytes")
         values["max_bytes"] = int(values["max_bytes"])
-    return Source(kind=kind, allow_private_network=settings["allow_private_network"], **values)
+    return Source(kind=kind, allow_private_network=settings["allow_private_network"],
+                  data_root=settings["data_root"] if kind == "file" else None, **values)
+
+
+def _inside_data_root(path: str, root: Path, settings: dict, where: str, field_name: str) -> Path:
+    """The path with every symbolic link resolved, refused when that lies outside the catalog's data root."""
+    resolved = (root / path).resolve()
+    if not resolved.is_relative_to(settings["data_root"]):
+        raise CatalogError(f"{where}: {field_name} {path!r} lies outside the catalog's data root "
+                           f"{settings['data_root']} (symbolic links resolved)")
+    return resolved
 
 
 def csv_options(raw: object, where: str) -> CsvOptions:
@@ -332,11 +356,31 @@ def _codec_name(encoding: object, where: str) -> str:
     return info.name
 
 
+def allowed_variables() -> set[str]:
+    """The variables a catalog URL may use: CATALOG_HTTP_BASE and the names CATALOG_ALLOWED_VARIABLES lists
+    (separated by commas or spaces). The environment decides, not the catalog: a catalog cannot widen it."""
+    listed = re.split(r"[,\s]+", os.environ.get("CATALOG_ALLOWED_VARIABLES", ""))
+    return {*ALLOWED_VARIABLES, *(name for name in listed if name)}
+
+
+def check_variable(name: str, where: str) -> None:
+    """Refuse ${name} unless allow-listed, and always when the name says it holds a secret (its value is never
+    read, so never shown)."""
+    if SECRET_VARIABLE.search(name):
+        raise CatalogError(f"{where} uses ${{{name}}}: a variable named like a secret (TOKEN, SECRET, KEY, PASSWORD) "
+                           "is never substituted into a catalog URL, whose text travels to the source's server, "
+                           "the warehouse, the logs and the published files")
+    if name not in allowed_variables():
+        raise CatalogError(f"{where} uses ${{{name}}}, which is not an allowed variable; allowed: "
+                           f"{sorted(allowed_variables())} (add it to CATALOG_ALLOWED_VARIABLES to allow it)")
+
+
 def expand_env(value: str) -> str:
     def replace(match: re.Match) -> str:
         name = match.group(1)
+        check_variable(name, f"URL {redact(value)!r}")
         if name not in os.environ:
-            raise CatalogError(f"environment variable {name} is not set (used in {value!r})")
+            raise CatalogError(f"environment variable {name} is not set (used in {redact(value)!r})")
         return os.environ[name].rstrip("/")
 
-    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)\}", replace, value)
+    return VARIABLE.sub(replace, value)

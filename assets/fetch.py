@@ -12,14 +12,14 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import BinaryIO, Iterable
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
-from assets.guards import SourceRefused, capped, check_url, gunzipped
+from assets.guards import SourceRefused, capped, gunzipped, pinned_get
 from assets.hub import scrub_token
+from assets.redaction import redact
 from assets.workfiles import hold
 
 LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
@@ -169,7 +169,7 @@ def upstream_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
     size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha), downloading nothing."""
     try:
         if entry.source.kind == "file":
-            path = Path(entry.source.path)
+            path = _data_path(entry.source)
             return path.is_file() and _file_unchanged(path, _file_evidence(path), known)
         if entry.source.kind == "http":
             url = entry.source.resolved_url()
@@ -185,8 +185,34 @@ def upstream_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
 
 
 def _file_evidence(path: Path) -> dict[str, Path]:
-    return {name: path.parent / name for name in EVIDENCE_NAMES
-            if (path.parent / name).is_file() and path.parent / name != path}
+    """The evidence files beside the data. A symbolic link is not followed (it may lead out of the data root):
+    the source is refused until the link is replaced by the file itself."""
+    found = {}
+    for name in EVIDENCE_NAMES:
+        candidate = path.parent / name
+        if candidate.is_symlink():
+            raise SourceRefused(f"{name} beside the data is a symbolic link; evidence files are read only as "
+                                f"regular files, never followed: put the file itself in {path.parent}")
+        if candidate.is_file() and candidate != path:
+            found[name] = candidate
+    return found
+
+
+def _data_path(source: Source) -> Path:
+    """The data file, every symbolic link resolved again now (the catalog resolved it when loaded), refused when
+    that leads outside the catalog's data root."""
+    path = Path(source.path)
+    if source.data_root is not None and not path.resolve().is_relative_to(source.data_root):
+        raise SourceRefused(f"{path} resolves outside the catalog's data root {source.data_root}")
+    return path
+
+
+def _open_evidence(path: Path) -> BinaryIO:
+    """Open without following a link put there since the folder was listed."""
+    try:
+        return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+    except OSError as error:
+        raise SourceRefused(f"cannot read {path.name} beside the data as a regular file: {error.strerror}") from None
 
 
 def _file_mtime(path: Path) -> str:
@@ -200,7 +226,7 @@ def _file_unchanged(path: Path, evidence_paths: dict[str, Path], known: KnownSou
 
 
 def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
-    path = Path(entry.source.path)
+    path = _data_path(entry.source)
     if not path.is_file():
         raise FetchError(f"{entry.id}: source file not found: {path}")
     evidence_paths = _file_evidence(path)
@@ -214,23 +240,14 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
         blob = store.put_file(path, entry.source.max_bytes)
     evidence = {}
     for name, candidate in evidence_paths.items():
-        with candidate.open("rb") as stream:
+        with _open_evidence(candidate) as stream:
             evidence[name] = store.put_stream(stream)
     return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence, last_modified=mtime)
 
 
-def redact_url(url: str) -> str:
-    """Drop user:password from a URL before it is recorded anywhere."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
-        parts = parts._replace(netloc=host)
-    return urlunsplit(parts)
-
-
 def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     url = entry.source.resolved_url()
-    shown = redact_url(url)
+    shown = redact(url)
     base = url.rsplit("/", 1)[0]
     try:
         with _get(url, entry.source, _validators(known)) as response:
@@ -241,7 +258,8 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
                 blob = store.put_chunks(data_chunks(entry.source, _declared_length(response)))
                 etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
-        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {error}") from None
+        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {redact(str(error))}") \
+            from None
     if not_modified:  # 304 answers only a conditional request, so `known` is set
         # Only a changed LICENSE / NOTICE beside unchanged data makes the data worth fetching again.
         return _fetch_http(entry, store, None) if _evidence_changed_http(base, entry.source, known) else None
@@ -258,15 +276,15 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
 
 
 def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
-    """GET following redirects by hand, so every hop passes the private-network guard."""
+    """GET following redirects by hand, so every hop passes the private-network guard and connects to the address
+    the guard checked."""
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url, source.allow_private_network)
-        response = requests.get(url, stream=True, timeout=HTTP_TIMEOUT_S, headers=headers, allow_redirects=False)
+        response = pinned_get(url, source.allow_private_network, headers=headers, timeout=HTTP_TIMEOUT_S)
         if not response.is_redirect:
             return response
         url = requests.compat.urljoin(url, response.headers["Location"])
         response.close()
-    raise SourceRefused(f"more than {MAX_REDIRECTS} redirects (a redirect loop?) fetching {redact_url(url)}")
+    raise SourceRefused(f"more than {MAX_REDIRECTS} redirects (a redirect loop?) fetching {redact(url)}")
 
 
 def _declared_length(response: requests.Response) -> Iterable[bytes]:

@@ -1,6 +1,7 @@
-"""Guards on what a catalog may make the pipeline read: no server-side request forgery through a catalog URL,
-no local file outside the catalog's data root, no download or decompression past a size limit; and on what a
-published file may name: only sources on public addresses."""
+"""Guards on what a catalog may make the pipeline read: no server-side request forgery through a catalog URL
+(every connection goes to the address that was checked), no local file outside the catalog's data root, no
+download or decompression past a size limit; and on what a published file may name: only sources on public
+addresses."""
 
 from __future__ import annotations
 
@@ -10,31 +11,68 @@ import zlib
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
+import requests
+from requests.adapters import HTTPAdapter
+
 
 class SourceRefused(ValueError):
     """The catalog asks for something the pipeline will not fetch."""
 
 
-def check_url(url: str, allow_private_network: bool = False) -> None:
-    """Only http(s), and only public addresses unless the catalog opts in (a mirror on the local network)."""
+def check_url(url: str, allow_private_network: bool = False) -> str | None:
+    """Only http(s), and only public addresses unless the catalog opts in (a mirror on the local network).
+    Returns the checked address to connect to; None when the catalog allows any address (nothing was checked)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise SourceRefused(f"refusing {parts.scheme or 'schemeless'} URL: only http and https sources are fetched")
     if not parts.hostname:
         raise SourceRefused("refusing a URL without a host")
     if allow_private_network:
-        return
+        return None
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise SourceRefused(f"cannot resolve host {parts.hostname}: {error.strerror}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for ip in addresses:
         if not ip.is_global:
             raise SourceRefused(
                 f"refusing {parts.hostname} ({ip}): a private, loopback or link-local address; set "
                 "allow_private_network: true in the catalog to fetch from the local network"
             )
+    return str(addresses[0])
+
+
+class PinnedAddress(HTTPAdapter):
+    """Connects to the address the guard checked, whatever the host name resolves to by then (a name may answer a
+    public address to the guard and a private one to the connection: DNS rebinding). The request still names the
+    host: in its Host header and, over TLS, in the SNI and the certificate check."""
+
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = f"[{address}]" if ":" in address else address
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = pool_kwargs["assert_hostname"] = host_params["host"]
+        host_params["host"] = self.address
+        return host_params, pool_kwargs
+
+    def add_headers(self, request, **kwargs):
+        request.headers["Host"] = urlsplit(request.url).netloc.rpartition("@")[2]
+
+
+def pinned_get(url: str, allow_private_network: bool, *, headers: dict[str, str],
+               timeout: float) -> requests.Response:
+    """One streamed GET (a redirect is returned, not followed) of a URL check_url allows, connected to the address
+    it checked. The caller follows redirects, each through here."""
+    address = check_url(url, allow_private_network)
+    with requests.Session() as session:
+        if address is not None:
+            session.mount("http://", PinnedAddress(address))
+            session.mount("https://", PinnedAddress(address))
+        return session.get(url, stream=True, timeout=timeout, headers=headers, allow_redirects=False)
 
 
 def is_public_url(url: str) -> bool:

@@ -99,6 +99,11 @@ def seed_upstream_repos(catalog: Catalog, started: Started) -> None:
                 continue
         except RepositoryNotFoundError:
             pass
+        links = sorted(str(path.relative_to(source.seed)) for path in source.seed.rglob("*") if path.is_symlink())
+        if links:  # a link may lead out of the data root: what it points to would be uploaded
+            seeded.append(f"not seeding upstream Hub dataset {source.repo_id}: {source.seed.name}/ holds symbolic "
+                          f"links {links}, which are never followed")
+            continue
         try:
             api.create_repo(source.repo_id, repo_type="dataset", exist_ok=True)
             api.upload_folder(repo_id=source.repo_id, repo_type="dataset", folder_path=source.seed,

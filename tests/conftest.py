@@ -5,10 +5,13 @@ before any test module (and so huggingface_hub) is imported."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -49,3 +52,30 @@ def hub_url() -> str:
 def hub_server():
     """The session's loopback Hub itself, for tests that inject faults into it."""
     return _session["hub"]
+
+
+@pytest.fixture
+def network(monkeypatch):
+    """Name resolution and connections under the test's control, so no test reaches beyond loopback.
+    `names[host]`: the answers a name gives, one per lookup, the last one repeated. `routes[(address, port)]`:
+    the loopback server a connection to that address reaches. `connections`: every address connected to."""
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+    names, routes, connections = {}, {}, []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        answers = names.get(host)
+        address = (answers.pop(0) if len(answers) > 1 else answers[0]) if answers else host
+        return real_getaddrinfo(address, port, *args, **kwargs)
+
+    def connect(sock, address):
+        host, port = address[:2]
+        connections.append((host, port))
+        if ipaddress.ip_address(host).is_loopback:
+            return real_connect(sock, address)
+        if (host, port) in routes:
+            return real_connect(sock, routes[host, port])
+        raise ConnectionRefusedError(f"the test's network has no route to {host}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return SimpleNamespace(names=names, routes=routes, connections=connections)

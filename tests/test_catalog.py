@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assets.catalog import CatalogError, load_catalog
+from assets.catalog import CatalogError, Source, load_catalog
 
 GOOD = {"id": "good-set", "title": "Good", "format": "csv", "source": {"kind": "file", "path": "data/rows.csv"}}
 
@@ -46,6 +46,8 @@ def test_bundled_catalog_covers_every_license_outcome():
     ({**GOOD, "source": {"kind": "file", "path": "../../etc/passwd"}}, "outside the catalog's data root"),
     ({**GOOD, "key_columns": "id"}, "key_columns must be a list"),
     ({**GOOD, "homepage": "file:///srv/notes.html"}, "homepage must be an http(s) URL"),
+    ({**GOOD, "homepage": "https://ann:pw@example.org/x"}, "homepage is published and may not carry credentials"),
+    ({**GOOD, "creator": {"name": "X", "url": "https://example.org/?token=abc"}}, "creator url must be http"),
     ({**GOOD, "sign_off": {"who": "ana"}}, "sign_off must give who, when, why and license"),
     ({**GOOD, "sign_off": {"who": "ana", "when": "2026-12-01", "why": "confirmed"}},
      "sign_off must give who, when, why and license"),
@@ -78,9 +80,48 @@ def test_an_unreadable_catalog_is_refused_whole(tmp_path, text, message):
 
 
 def test_environment_is_substituted_in_urls_only_when_fetching(tmp_path, monkeypatch):
+    monkeypatch.setenv("CATALOG_ALLOWED_VARIABLES", "OTHER, MIRROR_BASE")
     entry = {**GOOD, "source": {"kind": "http", "url": "${MIRROR_BASE}/rows.csv"}}
     catalog = load_catalog(write(tmp_path, {"datasets": [entry]}))
     with pytest.raises(CatalogError, match="MIRROR_BASE is not set"):
         catalog.get("good-set").source.resolved_url()
     monkeypatch.setenv("MIRROR_BASE", "https://mirror.example.org/")
     assert catalog.get("good-set").source.resolved_url() == "https://mirror.example.org/rows.csv"
+
+
+def http_entry_problem(tmp_path: Path, url: str) -> str:
+    catalog = load_catalog(write(tmp_path, {"datasets": [{**GOOD, "source": {"kind": "http", "url": url}}]}))
+    with pytest.raises(CatalogError):
+        catalog.get("good-set")
+    return catalog.problems["good-set"]
+
+
+@pytest.mark.parametrize("variable", ["HF_TOKEN", "MIRROR_API_KEY", "db_password", "ClientSecret"])
+def test_a_variable_named_like_a_secret_is_never_substituted_even_when_allowed(tmp_path, monkeypatch, variable):
+    monkeypatch.setenv(variable, "s3cr3t-value")
+    monkeypatch.setenv("CATALOG_ALLOWED_VARIABLES", variable)
+    monkeypatch.setenv("CATALOG_HTTP_BASE", "https://mirror.example.org")
+    problem = http_entry_problem(tmp_path, "${CATALOG_HTTP_BASE}/rows.csv?api_key=${%s}" % variable)
+    assert f"uses ${{{variable}}}: a variable named like a secret" in problem
+    assert "s3cr3t-value" not in problem
+    with pytest.raises(CatalogError, match="named like a secret") as refused:
+        Source(kind="http", url="https://example.org/${%s}/rows.csv" % variable).resolved_url()
+    assert "s3cr3t-value" not in str(refused.value)
+
+
+def test_only_allowed_variables_are_substituted(tmp_path, monkeypatch):
+    monkeypatch.delenv("CATALOG_ALLOWED_VARIABLES", raising=False)
+    monkeypatch.setenv("HOME_MIRROR", "https://mirror.example.org")
+    problem = http_entry_problem(tmp_path, "${HOME_MIRROR}/rows.csv")
+    assert "uses ${HOME_MIRROR}, which is not an allowed variable" in problem
+    assert "CATALOG_ALLOWED_VARIABLES" in problem and "mirror.example.org" not in problem
+    monkeypatch.setenv("CATALOG_HTTP_BASE", "https://base.example.org/")
+    assert Source(kind="http", url="${CATALOG_HTTP_BASE}/rows.csv").resolved_url() \
+        == "https://base.example.org/rows.csv"
+
+
+def test_credentials_in_a_catalog_url_stay_out_of_its_errors_and_its_stored_form(tmp_path):
+    problem = http_entry_problem(tmp_path, "ftp://ann:pw-1234@example.org/rows.csv?sig=abc123")
+    assert "pw-1234" not in problem and "abc123" not in problem
+    source = Source(kind="http", url="https://ann:pw-1234@example.org/rows.csv?api_key=k-5678&page=2")
+    assert source.describe() == "https://example.org/rows.csv?api_key=REDACTED&page=2"

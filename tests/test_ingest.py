@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
+import http.server
 import shutil
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from huggingface_hub import HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
 
-from assets.catalog import CatalogEntry, Source
-from assets.fetch import FetchError, KnownSource, RawStore, fetch, redact_url
-from pipelines.local_services import file_server
+from assets.catalog import CatalogEntry, CatalogError, Source, load_catalog
+from assets.fetch import FetchError, KnownSource, RawStore, fetch
+from assets.ingest import fetched_row
+from assets.redaction import redact
+from pipelines.local_services import file_server, seed_upstream_repos
 
 
 def entry(source: Source, fmt: str = "csv") -> CatalogEntry:
@@ -107,6 +114,132 @@ def test_missing_hub_repo_names_the_cause(tmp_path):
         fetch(entry(source), RawStore(tmp_path / "raw"))
 
 
-def test_credentials_in_urls_are_redacted():
-    assert redact_url("https://user:secret@example.org:8443/a.csv?x=1") == "https://example.org:8443/a.csv?x=1"
-    assert redact_url("https://example.org/a.csv") == "https://example.org/a.csv"
+@pytest.mark.parametrize("text, redacted", [
+    ("https://user:secret@example.org:8443/a.csv?x=1", "https://example.org:8443/a.csv?x=1"),
+    ("https://example.org/a.csv", "https://example.org/a.csv"),
+    ("http://u:p@ss@example.org/a.csv", "http://example.org/a.csv"),
+    ("https://example.org/a.csv?api_key=k1&page=2&access_token=t2",
+     "https://example.org/a.csv?api_key=REDACTED&page=2&access_token=REDACTED"),
+    ("https://b.example.org/a?X-Amz-Signature=abc&X-Amz-Credential=def&apikey=g&sig=h&Password=i&design=j",
+     "https://b.example.org/a?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&apikey=REDACTED&sig=REDACTED"
+     "&Password=REDACTED&design=j"),
+    ("Max retries exceeded with url: /a.csv?clientSecret=xyz (Caused by NewConnectionError)",
+     "Max retries exceeded with url: /a.csv?clientSecret=REDACTED (Caused by NewConnectionError)"),
+])
+def test_credentials_in_urls_are_redacted(text, redacted):
+    assert redact(text) == redacted
+
+
+class Recording(http.server.BaseHTTPRequestHandler):
+    """Serves /rows.csv and records what each request asked for and with which credentials."""
+
+    requests: list[tuple[str, str | None]] = []
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        type(self).requests.append((self.path, self.headers.get("Authorization")))
+        body = b"id,name\n1,a\n" if self.path.startswith("/rows.csv") else b""
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_url_with_credentials_is_requested_as_written_and_recorded_without_them(tmp_path):
+    Recording.requests.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    url = f"http://ann:pw-1234@127.0.0.1:{port}/rows.csv?api_key=k-5678&page=2"
+    source = Source(kind="http", url=url, allow_private_network=True)
+    try:
+        fetched = fetch(entry(source), RawStore(tmp_path / "raw"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Recording.requests[0] == ("/rows.csv?api_key=k-5678&page=2", "Basic " + base64.b64encode(
+        b"ann:pw-1234").decode())
+    assert fetched.uri == f"http://127.0.0.1:{port}/rows.csv?api_key=REDACTED&page=2"
+    row = fetched_row(fetched, entry(source), "run-1", datetime.now(timezone.utc))
+    assert row["source_key"] == row["source_uri"] == fetched.uri
+    assert not [value for value in row.values() if "pw-1234" in str(value) or "k-5678" in str(value)]
+
+
+def test_a_failed_request_names_the_url_without_its_credentials(tmp_path):
+    source = Source(kind="http", url="http://ann:pw-1234@127.0.0.1:1/rows.csv?token=k-5678",
+                    allow_private_network=True)
+    with pytest.raises(FetchError, match="could not fetch http://127.0.0.1:1/rows.csv") as failed:
+        fetch(entry(source), RawStore(tmp_path / "raw"))
+    assert "pw-1234" not in str(failed.value) and "k-5678" not in str(failed.value)
+
+
+def catalog_with_file_source(tmp_path: Path, **source) -> Path:
+    """A catalog whose data root is its folder, with one file source data/rows.csv (and a LICENSE beside it)."""
+    (tmp_path / "catalog" / "data").mkdir(parents=True)
+    (tmp_path / "catalog" / "data" / "rows.csv").write_text("id,name\n1,a\n")
+    (tmp_path / "catalog" / "data" / "LICENSE").write_text("CC0 1.0 Universal\n")
+    (tmp_path / "outside.txt").write_text("root:x:0:0:outside the data root\n")
+    path = tmp_path / "catalog" / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"datasets": [{"id": "sample-set", "title": "Sample", "format": "csv", "source": {
+        "kind": "file", "path": "data/rows.csv", **source}}]}))
+    return path
+
+
+def stored_texts(root: Path) -> list[str]:
+    return [path.read_text(errors="replace") for path in root.rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize("name, target", [("LICENSE", "outside"), ("NOTICE", "outside"), ("README.md", "/etc/passwd"),
+                                          ("README.md", "inside")])
+def test_an_evidence_file_that_is_a_symbolic_link_is_not_followed(tmp_path, name, target):
+    catalog = load_catalog(catalog_with_file_source(tmp_path))
+    data = tmp_path / "catalog" / "data"
+    (data / name).unlink(missing_ok=True)
+    (data / "other.txt").write_text("inside the data root\n")
+    pointed = {"outside": tmp_path / "outside.txt", "inside": data / "other.txt"}.get(target, Path(target))
+    (data / name).symlink_to(pointed)
+    with pytest.raises(FetchError, match=f"sample-set: {name} beside the data is a symbolic link; evidence files "
+                                         "are read only as regular files, never followed"):
+        fetch(catalog.get("sample-set"), RawStore(tmp_path / "raw"))
+    assert not any("root:" in text for text in stored_texts(tmp_path / "raw"))
+
+
+def test_a_data_file_replaced_by_a_link_out_of_the_data_root_is_refused(tmp_path):
+    catalog = load_catalog(catalog_with_file_source(tmp_path))
+    rows = tmp_path / "catalog" / "data" / "rows.csv"
+    rows.unlink()
+    rows.symlink_to(tmp_path / "outside.txt")  # after the catalog was loaded (and its paths resolved)
+    with pytest.raises(FetchError, match="sample-set: .*rows.csv resolves outside the catalog's data root"):
+        fetch(catalog.get("sample-set"), RawStore(tmp_path / "raw"))
+    assert not any("root:" in text for text in stored_texts(tmp_path / "raw"))
+
+
+def test_a_hub_seed_outside_the_data_root_is_refused(tmp_path):
+    path = catalog_with_file_source(tmp_path)
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "catalog" / "data" / "seed").symlink_to(tmp_path / "seed")
+    document = yaml.safe_load(path.read_text())
+    document["datasets"][0]["source"] = {"kind": "hub", "repo_id": "upstream/sample", "path": "rows.csv",
+                                         "seed": "data/seed"}
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(CatalogError, match="source.seed 'data/seed' lies outside the catalog's data root"):
+        load_catalog(path).get("sample-set")
+
+
+def test_a_hub_seed_holding_a_symbolic_link_is_not_uploaded(tmp_path):
+    path = catalog_with_file_source(tmp_path)
+    seed = tmp_path / "catalog" / "data" / "seed"
+    seed.mkdir()
+    (seed / "rows.csv").write_text("id\n1\n")
+    (seed / "README.md").symlink_to(tmp_path / "outside.txt")
+    repo_id = f"upstream-{uuid.uuid4().hex[:8]}/seeded"
+    document = yaml.safe_load(path.read_text())
+    document["datasets"][0]["source"] = {"kind": "hub", "repo_id": repo_id, "path": "rows.csv", "seed": "data/seed"}
+    path.write_text(yaml.safe_dump(document))
+    assert seed_upstream_repos(load_catalog(path)) == [
+        f"not seeding upstream Hub dataset {repo_id}: seed/ holds symbolic links ['README.md'], which are never "
+        "followed"]
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi().dataset_info(repo_id)
