@@ -79,7 +79,7 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
             parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet", entry.null_values,
                                  entry.csv)
         except ConversionError as error:
-            raise ConversionError(f"{entry.id}: {error}") from None
+            raise ConversionError(f"{entry.id}: {source_location(entry, source)['name']}: {error}") from None
         provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
         (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
         for path in work_dir.iterdir():
@@ -154,6 +154,7 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
         "files": {DATA_FILE: {"sha256": parquet.sha256, "size_bytes": parquet.path.stat().st_size}},
         "row_count": parquet.row_count,
         "columns": parquet.columns,
+        "conversion": {"renamed_columns": parquet.renamed_columns, "retyped_columns": parquet.retyped_columns},
         "pipeline": {"code_version": CODE_VERSION, "snapshot_format": SNAPSHOT_FORMAT, "dagster_run_id": run_id},
     }
 
