@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from assets import DATA_FILE
 from assets.catalog import CatalogEntry, Creator
-from assets.croissant import PublishedFile, checks_summary, source_label
+from assets.croissant import PublishedFile, checks_summary, conversion_changes, source_label
 from licenses.release import license_file_name
 
 if TYPE_CHECKING:  # huggingface_hub stays out of the definitions' load: imported where a card is made
@@ -139,6 +139,9 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
     source, pipeline = provenance["source"], provenance["pipeline"]
     upstream = [(label, source.get(key)) for label, key in
                 (("Upstream revision", "upstream_revision"), ("ETag", "etag"), ("Last-Modified", "last_modified"))]
+    changes = conversion_changes(provenance)
+    converted = f"converted to Parquet with these changes: {'; '.join(changes)}" if changes else \
+        "converted to Parquet unchanged"
     return [
         "## Provenance",
         "",
@@ -150,7 +153,7 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
         *[f"- {label}: `{value}`" for label, value in upstream if value],
         f"- Source bytes: {source['size_bytes']}, sha256 `{source['sha256']}`",
         f"- Snapshot `{provenance['snapshot_id']}`: {provenance['row_count']} rows, {len(provenance['columns'])} "
-        f"columns, converted to Parquet unchanged (pipeline {pipeline['code_version']}, "
+        f"columns, {converted} (pipeline {pipeline['code_version']}, "
         f"Dagster run `{pipeline['dagster_run_id']}`)",
         f"- License decision: {license_record['decision']} under policy `{license_record['policy']}`: "
         + "; ".join(license_record.get("reasons") or []),

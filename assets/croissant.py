@@ -252,9 +252,11 @@ def responsible_ai_fields(provenance: dict, license_record: dict, checks: list[d
                   + (f" at revision {source['upstream_revision']}" if source.get("upstream_revision") else "")
                   + f"; {source['size_bytes']} bytes, sha256 {source['sha256']}."
                   + (f" Origin: {source['origin']}." if source.get("origin") else ""))
+    changes = conversion_changes(provenance)
     preprocessing = [
-        f"Converted unchanged to one zstd-compressed Parquet file with DuckDB ({provenance['row_count']} rows, "
-        f"{len(provenance['columns'])} columns); no rows or columns were removed.",
+        f"Converted {'' if changes else 'unchanged '}to one zstd-compressed Parquet file with DuckDB "
+        f"({provenance['row_count']} rows, {len(provenance['columns'])} columns); no rows or columns were removed"
+        + (f"; changed: {'; '.join(changes)}." if changes else "."),
         f"License decided as {license_record['decision']} under policy '{license_record['policy']}': "
         + "; ".join(license_record.get("reasons") or []),
         checks_summary(checks),
@@ -267,6 +269,17 @@ def responsible_ai_fields(provenance: dict, license_record: dict, checks: list[d
         "rai:dataReleaseMaintenancePlan": "Every snapshot is immutable and tagged with its snapshot id; a new "
                                           "upstream version is published as a new tagged snapshot.",
     }
+
+
+def conversion_changes(provenance: dict) -> list[str]:
+    """What the conversion changed (provenance.json's `conversion`), one phrase each; none for data converted
+    unchanged."""
+    conversion = provenance.get("conversion") or {}
+    renamed = [f"column '{rename['from']}' renamed '{rename['to']}' (its name repeats an earlier column's, "
+               "ignoring case)" for rename in conversion.get("renamed_columns") or []]
+    retyped = [f"column '{change['column']}' written as {change['to']} instead of {change['from']} (a type the "
+               "Hub's datasets library cannot load)" for change in conversion.get("retyped_columns") or []]
+    return renamed + retyped
 
 
 def checks_summary(checks: list[dict]) -> str:

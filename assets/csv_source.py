@@ -106,3 +106,27 @@ def header_line(path: Path, skip_lines: int) -> bytes:
         for _ in range(skip_lines):
             stream.readline(1 << 16)
         return stream.readline(1 << 16)
+
+
+def header_names(path: Path, options: CsvOptions, encoding: str) -> list[str] | None:
+    """The column names as the file's header line spells them (before DuckDB makes them unique), read with the
+    dialect DuckDB detects; the declared names when the catalog gives them; None when the file has no header."""
+    if options.columns:
+        return list(options.columns)
+    if not options.header:
+        return None
+    named, params = ["encoding = ?"], [encoding]
+    if options.skip_lines is not None:
+        named.append("skip = ?")
+        params.append(options.skip_lines)
+    if options.delimiter is not None:
+        named.append("delim = ?")
+        params.append(options.delimiter)
+    with duckdb.connect() as connection:
+        delimiter, skip_rows = connection.execute(
+            f"SELECT Delimiter, SkipRows FROM sniff_csv(?, header = true, {', '.join(named)}, {STRICT})",
+            [str(path), *params]).fetchone()
+        header = connection.execute(
+            f"SELECT * FROM read_csv(?, header = false, skip = ?, delim = ?, encoding = ?, all_varchar = true, "
+            f"{STRICT}) LIMIT 1", [str(path), skip_rows, delimiter, encoding]).fetchone()
+    return ["" if name is None else name for name in header]

@@ -18,6 +18,7 @@ import requests
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, gunzipped, pinned_get
+from assets.html_page import refuse_html_file, refuse_html_response
 from assets.hub import scrub_token
 from assets.redaction import redact
 from assets.workfiles import hold
@@ -139,6 +140,9 @@ def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None
     fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
     try:
         fetched = fetchers[entry.source.kind](entry, store, known)
+        if fetched is not None:
+            where = entry.source.describe() if fetched.kind == "hub" else fetched.uri
+            refuse_html_file(Path(fetched.blob.path), where, entry.format)
     except SourceRefused as refusal:
         raise FetchError(f"{entry.id}: {refusal}") from None
     expected = entry.source.sha256
@@ -255,6 +259,7 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
                 raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}")
             not_modified = response.status_code == 304
             if not not_modified:
+                refuse_html_response(response.headers.get("Content-Type"), shown, entry.format)
                 blob = store.put_chunks(data_chunks(entry.source, _declared_length(response)))
                 etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:

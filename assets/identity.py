@@ -17,8 +17,9 @@ from assets.catalog import CatalogEntry
 from assets.warehouse import fingerprint
 
 # Bump when the conversion or provenance.json changes what a snapshot holds, so unchanged sources still get a new
-# snapshot. 2: provenance.json names the source's location only when it is public.
-SNAPSHOT_FORMAT = "2"
+# snapshot. 2: provenance.json names the source's location only when it is public. 3: maps and UUIDs are written
+# as types the Hub's `datasets` loads; provenance.json records what the conversion changed.
+SNAPSHOT_FORMAT = "3"
 
 
 def conversion_options(entry: CatalogEntry) -> dict:

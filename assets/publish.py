@@ -19,6 +19,7 @@ from assets.convert import file_sha256
 from assets.croissant import PARQUET, PublishedFile, croissant_document
 from assets.fetch import LICENSE_FILES, NOTICE_FILES
 from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retries
+from assets.hub_types import unloadable_reason
 from assets.partitions import dataset_partitions
 from assets.store import latest_checks, run_snapshot, snapshot
 from assets.warehouse import Warehouse
@@ -116,6 +117,9 @@ def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row:
     vetted_sha256 = provenance["files"][DATA_FILE]["sha256"]
     if file_sha256(parquet) != vetted_sha256 or snapshot_row["parquet_sha256"] != vetted_sha256:
         raise PublishError(f"{parquet} no longer matches the sha256 recorded when it was vetted; re-run the snapshot")
+    unloadable = unloadable_reason(parquet)
+    if unloadable:
+        raise PublishError(f"the Hub's datasets library could not load the snapshot ({unloadable})")
     files: dict[str, Path | bytes] = {DATA_FILE: parquet, "provenance.json": snapshot_dir / "provenance.json",
                                       **license_files(evidence, license_record)}
     # The Parquet file was just hashed against the vetted sha256: the largest file is not read again.

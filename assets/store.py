@@ -160,6 +160,7 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
         "files": {DATA_FILE: {"sha256": parquet.sha256, "size_bytes": parquet.path.stat().st_size}},
         "row_count": parquet.row_count,
         "columns": parquet.columns,
+        "conversion": {"renamed_columns": parquet.renamed_columns, "retyped_columns": parquet.retyped_columns},
         "pipeline": {"code_version": CODE_VERSION, "snapshot_format": SNAPSHOT_FORMAT, "dagster_run_id": run_id},
     }
 

@@ -35,11 +35,10 @@ from checks.governance_config import (
 )
 from checks.gx_duckdb import SAMPLE_SIZE, ExpectationOutcome, json_safe
 from checks.pii import PATTERNS, REQUIRED_SUBSTRING, mask, mask_values
+from checks.row_licenses import license_fields
 from licenses import LicenseInfo, classify, signal_from_column
 from licenses.evidence import describe
 
-# A per-row license column: license, licence, license_name, license_url, license_id, licenses, ...
-LICENSE_COLUMN = re.compile(r"^licen[cs]es?(?:[ _-]?(?:name|url|id|spdx|type|link))?$", re.IGNORECASE)
 SPDX_OPERATORS = re.compile(r"\s+(?:AND|OR|WITH)\s+|[()]")
 MAX_LICENSE_VALUES = 1000  # distinct row license values judged; more than this fails as unjudged
 PII_SAMPLES_PER_COLUMN = 3
@@ -128,22 +127,26 @@ def declared_license(decision_record: dict | None) -> LicenseInfo | None:
 
 def license_consistency(table: SnapshotTable, declared: LicenseInfo | None,
                         settings: CheckSettings) -> ExpectationOutcome:
-    """Each distinct value of a row-level license column names the decided license, or the check fails:
-    a different license, a more restrictive one, or a value no license can be read from."""
+    """Each distinct value of a row-level license field (found by its name or its values, nested fields included:
+    checks/row_licenses.py) names the decided license, or the check fails: a different license, a more
+    restrictive one, or a value no license can be read from."""
     name = "license_consistency"
-    columns = [c["name"] for c in table.columns if LICENSE_COLUMN.match(c["name"])]
-    if not columns:
+    fields = license_fields(table.connection)
+    columns = [field.path for field in fields]
+    if not fields:
         return outcome(name, settings, True, "no row-level license column")
     if declared is None:
         return outcome(name, settings, False, "no license decision recorded to compare the rows with",
                        {"license_columns": columns})
     details: dict = {"declared": describe(declared), "columns": {}, "mismatches": []}
-    for column in columns:
+    for field in fields:
+        column = field.path
         values = table.connection.execute(
-            f"SELECT CAST({sql_identifier(column)} AS VARCHAR) AS value, count(*) AS n FROM snapshot"
+            f"SELECT value, count(*) AS n FROM ({field.values_sql()})"
             f" GROUP BY value ORDER BY n DESC, value LIMIT {MAX_LICENSE_VALUES + 1}").fetchall()
         judged = [(value.strip(), n) for value, n in values[:MAX_LICENSE_VALUES] if value and value.strip()]
         details["columns"][column] = {
+            "found_by": field.found_by,
             "row_license": describe(signal_from_column(column, [value for value, _ in judged]).info),
             "distinct_values": len(judged),
             "blank_rows": sum(n for value, n in values if not (value and value.strip())),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -10,6 +11,8 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from huggingface_hub import HfApi
@@ -169,3 +172,85 @@ def test_an_id_the_catalog_cannot_use_is_named_invalid_not_missing(workspace, ca
     assert lines["Other_Case"].endswith(f"FAILED: 'Other_Case' is not a valid dataset id: {rule}; no entry of the "
                                         f"catalog {workspace / 'catalog' / 'catalog.yaml'} has it")
     assert "dataset 'absent' is not in the catalog" in lines["absent"]
+def outcome_lines(capsys) -> dict[str, str]:
+    return {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+
+
+def published_file(dataset_id: str, name: str) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    repo_id = f"{os.environ['HUB_NAMESPACE']}/{dataset_id}"
+    tag = HfApi().list_repo_refs(repo_id, repo_type="dataset").tags[0].name
+    return Path(hf_hub_download(repo_id, name, repo_type="dataset", revision=tag))
+
+
+def test_an_html_page_and_json_without_records_fail_naming_the_file(workspace, capsys):
+    data = workspace / "catalog" / "data"
+    (data / "page").mkdir()
+    (data / "page" / "rows.csv").write_text("<!doctype html>\n<html><body>Please sign in</body></html>\n")
+    (data / "page" / "answer.json").write_text("42\n")
+    write_catalog(workspace, [
+        {"id": "sign-in-page", "title": "HTML", "format": "csv", "license": "CC0-1.0",
+         "source": {"kind": "file", "path": "data/page/rows.csv"}},
+        {"id": "a-number", "title": "A number", "format": "json", "license": "CC0-1.0",
+         "source": {"kind": "file", "path": "data/page/answer.json"}},
+    ])
+    assert run_main([]) == 1
+    lines = outcome_lines(capsys)
+    assert "FAILED" in lines["sign-in-page"] and "rows.csv is an HTML page, not csv data" in lines["sign-in-page"]
+    assert "FAILED" in lines["a-number"]
+    assert "answer.json" in lines["a-number"]
+    assert "could not read the source as json: it holds a single number (42)" in lines["a-number"]
+    assert not HfApi().repo_exists(f"{os.environ['HUB_NAMESPACE']}/sign-in-page", repo_type="dataset")
+    assert not HfApi().repo_exists(f"{os.environ['HUB_NAMESPACE']}/a-number", repo_type="dataset")
+
+
+def test_renamed_columns_are_recorded_in_provenance_and_the_card(workspace, capsys):
+    (workspace / "catalog" / "data" / "dup").mkdir()
+    (workspace / "catalog" / "data" / "dup" / "rows.csv").write_text("id,Name,name\n1,a,b\n2,c,d\n")
+    write_catalog(workspace, [{"id": "dup-columns", "title": "Duplicate columns", "format": "csv",
+                               "license": "CC0-1.0", "source": {"kind": "file", "path": "data/dup/rows.csv"}}])
+    assert run_main([]) == 0
+    assert "published" in outcome_lines(capsys)["dup-columns"]
+    provenance = json.loads(published_file("dup-columns", "provenance.json").read_text())
+    assert provenance["conversion"] == {"renamed_columns": [{"from": "name", "to": "name_1"}],
+                                        "retyped_columns": []}
+    card = published_file("dup-columns", "README.md").read_text()
+    assert "converted to Parquet with these changes: column 'name' renamed 'name_1'" in card
+    assert "unchanged" not in card.split("## Provenance")[1].split("## ")[0].replace("converted to Parquet with", "")
+    croissant = json.loads(published_file("dup-columns", "croissant.json").read_text())
+    assert "column 'name' renamed 'name_1'" in " ".join(croissant["rai:dataPreprocessingProtocol"])
+
+
+def map_source(workspace: Path) -> None:
+    folder = workspace / "catalog" / "data" / "maps"
+    folder.mkdir()
+    pq.write_table(pa.table({"id": [1, 2], "attrs": pa.array([[("a", 1)], []], type=pa.map_(pa.string(), pa.int64()))}),
+                   folder / "rows.parquet")
+    write_catalog(workspace, [{"id": "with-maps", "title": "Maps", "format": "parquet", "license": "CC0-1.0",
+                               "source": {"kind": "file", "path": "data/maps/rows.parquet"}}])
+
+
+def test_a_map_column_is_published_as_key_value_structs_that_load_dataset_reads(workspace, capsys):
+    from datasets import load_dataset
+
+    map_source(workspace)
+    assert run_main([]) == 0
+    assert "published" in outcome_lines(capsys)["with-maps"]
+    repo_id = f"{os.environ['HUB_NAMESPACE']}/with-maps"
+    tag = HfApi().list_repo_refs(repo_id, repo_type="dataset").tags[0].name
+    loaded = load_dataset(repo_id, revision=tag, split="train")
+    assert loaded["attrs"] == [[{"key": "a", "value": 1}], []]
+    provenance = json.loads(published_file("with-maps", "provenance.json").read_text())
+    assert provenance["conversion"]["retyped_columns"] == [
+        {"column": "attrs", "from": "MAP(VARCHAR, BIGINT)", "to": 'STRUCT("key" VARCHAR, "value" BIGINT)[]'}]
+
+
+def test_a_snapshot_datasets_cannot_load_is_not_published(workspace, capsys, monkeypatch):
+    monkeypatch.setattr("assets.convert.loadable_columns", lambda described: {})  # as before: maps kept as maps
+    map_source(workspace)
+    assert run_main([]) == 1
+    line = outcome_lines(capsys)["with-maps"]
+    assert "FAILED" in line and "the Hub's datasets library could not load the snapshot" in line
+    assert "column attrs: Arrow type map<" in line
+    assert not HfApi().repo_exists(f"{os.environ['HUB_NAMESPACE']}/with-maps", repo_type="dataset")

@@ -29,8 +29,18 @@ def local(path: Path, **fields) -> CatalogEntry:
     return entry(Source(kind="file", path=str(path), **fields))
 
 
+SIGN_IN = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form>...</form></body></html>\n"
+SERVED = {  # path -> (Content-Type, body)
+    "/signin.csv": ("text/html; charset=utf-8", SIGN_IN),
+    "/signin.json": ("application/xhtml+xml", b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"/>'),
+    "/labelled-text.csv": ("text/plain", b"\xef\xbb\xbf \n<!-- login -->\n<HTML lang='en'><body>Sign in</body></HTML>"),
+    "/loose.csv": ("text/plain; charset=utf-8", b"id,name\n1,<html> is a tag\n"),
+    "/loose.json": ("application/octet-stream", b'[{"id": 1, "page": "<html>"}]'),
+}
+
+
 class Misbehaving(http.server.BaseHTTPRequestHandler):
-    """Answers by path: /status/N, /slow, /loop, /lies (sends more than it declares)."""
+    """Answers by path: /status/N, /slow, /loop, /lies (sends more than it declares), and SERVED."""
 
     def do_GET(self):  # noqa: N802 - the stdlib's name
         if self.path.startswith("/status/"):
@@ -44,6 +54,13 @@ class Misbehaving(http.server.BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "/loop")
             self.end_headers()
+        elif self.path in SERVED:
+            content_type, body = SERVED[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.path == "/big.csv":
             body = b"id\n" + b"1\n" * 50_000
             self.send_response(200)
@@ -101,6 +118,30 @@ def test_download_past_the_size_limit_is_refused_and_leaves_no_blob(tmp_path):
 def test_private_network_urls_are_refused_without_opt_in(url, tmp_path):
     with pytest.raises(FetchError, match="private, loopback or link-local"):
         fetch(entry(Source(kind="http", url=url)), RawStore(tmp_path / "raw"))
+
+
+@pytest.mark.parametrize("path, fmt, message", [
+    ("/signin.csv", "csv", r"/signin.csv answered with an HTML page \(Content-Type: text/html\) where csv data"),
+    ("/signin.json", "json", r"/signin.json answered with an HTML page \(Content-Type: application/xhtml\+xml\)"),
+    ("/labelled-text.csv", "csv", r"/labelled-text.csv is an HTML page, not csv data"),
+])
+def test_an_html_page_where_data_was_declared_is_refused(tmp_path, path, fmt, message):
+    with misbehaving_server() as base, pytest.raises(FetchError, match=f"bad-set: http://127.0.0.1:[0-9]+{message}"):
+        fetch(entry(Source(kind="http", url=base + path, allow_private_network=True), fmt), RawStore(tmp_path / "raw"))
+
+
+@pytest.mark.parametrize("path, fmt", [("/loose.csv", "csv"), ("/loose.json", "json")])
+def test_data_labelled_loosely_is_fetched(tmp_path, path, fmt):
+    with misbehaving_server() as base:
+        fetched = fetch(entry(Source(kind="http", url=base + path, allow_private_network=True), fmt),
+                        RawStore(tmp_path / "raw"))
+    assert Path(fetched.blob.path).read_bytes() == SERVED[path][1]
+
+
+def test_a_local_file_holding_an_html_page_is_refused(tmp_path):
+    (tmp_path / "rows.csv").write_bytes(SIGN_IN)
+    with pytest.raises(FetchError, match=f"bad-set: {tmp_path / 'rows.csv'} is an HTML page, not csv data"):
+        fetch(local(tmp_path / "rows.csv"), RawStore(tmp_path / "raw"))
 
 
 def test_non_http_schemes_are_refused():
@@ -170,6 +211,22 @@ def test_malformed_files_fail_conversion_clearly(tmp_path, content, fmt):
     with pytest.raises(ConversionError, match=f"could not read the source as {fmt}"):
         convert(tmp_path, content, fmt)
     assert not (tmp_path / "out.parquet").exists() or (tmp_path / "out.parquet").stat().st_size == 0
+
+
+@pytest.mark.parametrize("content, fmt, message", [
+    (b"42", "json", r"it holds a single number \(42\), not records"),
+    (b' \n"just text"', "json", r"it holds a single string \(\"just text\"\), not records"),
+    (b'[1, "a", {"x": 1}]', "json", r"it holds an array of 1 number, 1 string and 1 object, not records "
+                                    r"\(item 1 is a number: 1\)"),
+    (b"[]", "json", "it holds an empty array: no records"),
+    (b'{"a": 1}\n[1, 2]\n{"a": 3}\n', "jsonl", r"the lines hold 2 objects and 1 array, not records "
+                                               r"\(line 2 is an array: \[1, 2\]\)"),
+    (b"".join(b'{"a": %d}\n' % i for i in range(25_000)) + b"[1, 2]\n", "jsonl",
+     r"line 25001 is an array \(\[1,2\]\), not an object"),  # after the sample DuckDB types the columns from
+])
+def test_json_that_holds_no_records_is_refused_saying_what_it_holds(tmp_path, content, fmt, message):
+    with pytest.raises(ConversionError, match=f"could not read the source as {fmt}: {message}"):
+        convert(tmp_path, content, fmt)
 
 
 def test_truncated_parquet_fails_conversion_clearly(tmp_path):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from assets.convert import ConversionError, to_parquet
+from assets.hub_types import unloadable_reason
 
 
 def test_schema_and_row_count_come_from_the_written_parquet(tmp_path):
@@ -38,3 +41,57 @@ def test_an_unreadable_source_is_a_conversion_error(tmp_path):
     source.write_text('{"a": 1}\n{"a": \n')
     with pytest.raises(ConversionError, match="could not read the source as jsonl"):
         to_parquet(source, "jsonl", tmp_path / "out.parquet")
+
+
+@pytest.mark.parametrize("name, content, renamed", [
+    ("rows.csv", b"a,a,A,b,B_1\n1,2,3,4,5\n", [{"from": "a", "to": "a_1"}, {"from": "A", "to": "A_2"}]),
+    ("rows.jsonl", b'{"id": 1, "Name": "x", "name": "y"}\n{"id": 2, "name": "z"}\n',
+     [{"from": "name", "to": "name_1"}]),
+])
+def test_column_names_duckdb_makes_unique_are_recorded(tmp_path, name, content, renamed):
+    source = tmp_path / name
+    source.write_bytes(content)
+    parquet = to_parquet(source, name.rsplit(".", 1)[1], tmp_path / "out.parquet")
+    assert parquet.renamed_columns == renamed  # B_1 is the source's own name: not a rename
+
+
+def test_colliding_parquet_column_names_are_recorded(tmp_path):
+    pq.write_table(pa.table([pa.array([1]), pa.array([2]), pa.array([3])], names=["a", "a", "A"]),
+                   tmp_path / "source.parquet")
+    parquet = to_parquet(tmp_path / "source.parquet", "parquet", tmp_path / "out.parquet")
+    assert [c["name"] for c in parquet.columns] == ["a", "a_1", "A_2"]
+    assert parquet.renamed_columns == [{"from": "a", "to": "a_1"}, {"from": "A", "to": "A_2"}]
+
+
+def test_names_that_only_look_renamed_are_not_recorded(tmp_path):
+    source = tmp_path / "rows.csv"
+    source.write_text("id,value_1,value_2\n1,2,3\n")
+    assert to_parquet(source, "csv", tmp_path / "out.parquet").renamed_columns == []
+
+
+def test_maps_and_uuids_are_written_as_types_datasets_loads(tmp_path):
+    from datasets import Features
+
+    entries = pa.map_(pa.string(), pa.int64())
+    pq.write_table(pa.table({
+        "id": [1, 2],
+        "attrs": pa.array([[("a", 1)], [("b", 2), ("c", 3)]], type=entries),
+        "nested": pa.array([{"m": [("x", 1)]}, None], type=pa.struct([("m", entries)])),
+        "listed": pa.array([[[("y", 2)]], []], type=pa.list_(entries)),
+    }), tmp_path / "source.parquet")
+    assert unloadable_reason(tmp_path / "source.parquet").startswith("column attrs: Arrow type map<")
+    with duckdb.connect() as connection:  # a UUID column as DuckDB writes it (Arrow's uuid extension type)
+        connection.execute(f"COPY (SELECT *, uuid() AS key FROM '{tmp_path / 'source.parquet'}')"
+                           f" TO '{tmp_path / 'with-uuid.parquet'}' (FORMAT parquet)")
+    parquet = to_parquet(tmp_path / "with-uuid.parquet", "parquet", tmp_path / "out.parquet")
+    assert unloadable_reason(parquet.path) is None
+    Features.from_arrow_schema(pq.read_schema(parquet.path))
+    with duckdb.connect() as connection:
+        rows = connection.execute("SELECT attrs, nested, listed FROM read_parquet(?) ORDER BY id",
+                                  [str(parquet.path)]).fetchall()
+    assert rows == [([{"key": "a", "value": 1}], {"m": [{"key": "x", "value": 1}]}, [[{"key": "y", "value": 2}]]),
+                    ([{"key": "b", "value": 2}, {"key": "c", "value": 3}], None, [])]
+    assert [(c["column"], c["from"]) for c in parquet.retyped_columns] == [
+        ("attrs", "MAP(VARCHAR, BIGINT)"), ("nested", "STRUCT(m MAP(VARCHAR, BIGINT))"),
+        ("listed", "MAP(VARCHAR, BIGINT)[]"), ("key", "UUID")]
+    assert {c["name"]: c["type"] for c in parquet.columns}["key"] == "VARCHAR"

@@ -27,6 +27,9 @@ def catalog_dir(tmp_path, monkeypatch):
     (folder / "data" / "contacts.csv").write_text(CONTACTS)
     (folder / "data" / "nc-rows.csv").write_text("id,license\n1,CC0-1.0\n2,CC-BY-NC-4.0\n")
     (folder / "data" / "drifting.csv").write_text("id,score\n1,0.5\n2,0.7\n3,0.9\n4,1.0\n")
+    (folder / "data" / "nested-nc.jsonl").write_text(
+        '{"id": 1, "meta": {"license": "CC-BY-4.0", "row_license": "CC-BY-4.0"}}\n'
+        '{"id": 2, "meta": {"license": "CC-BY-NC-4.0", "row_license": "CC-BY-4.0"}}\n')
     (folder / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [
         {"id": "contacts", "title": "Contacts (fixture)", "format": "csv", "license": "CC0-1.0",
          "source": {"kind": "file", "path": "data/contacts.csv"}},
@@ -34,6 +37,8 @@ def catalog_dir(tmp_path, monkeypatch):
          "license": "CC0-1.0", "source": {"kind": "file", "path": "data/nc-rows.csv"}},
         {"id": "drifting", "title": "Drifting schema (fixture)", "format": "csv", "license": "CC0-1.0",
          "key_columns": ["id"], "source": {"kind": "file", "path": "data/drifting.csv"}},
+        {"id": "nested-nc", "title": "A nested row license (fixture)", "format": "jsonl", "license": "CC-BY-4.0",
+         "source": {"kind": "file", "path": "data/nested-nc.jsonl"}},
     ]}))
     suites = tmp_path / "suites"
     suites.mkdir()
@@ -72,6 +77,17 @@ def test_an_error_governance_failure_blocks_the_publish(catalog_dir):
     assert observed["sample_values"] == ["CC-BY-NC-4.0 (more restrictive: CC-BY-NC-4.0)"]
     assert checks_passed is False and tag is None
     assert not repo_exists("nc-rows")
+
+
+def test_a_non_commercial_license_in_a_nested_row_field_blocks_the_publish(catalog_dir):
+    assert run_main(["--dataset", "nested-nc"]) == 0
+    assert query("SELECT decision FROM governance.datasets WHERE dataset_id = 'nested-nc'") == [("publish",)]
+    severity, passed, observed = results("nested-nc")["license_consistency"]
+    assert (severity, passed) == ("ERROR", False)
+    assert observed["sample_values"] == ["CC-BY-NC-4.0 (more restrictive: CC-BY-NC-4.0)"]
+    assert observed["mismatches"][0]["column"] == "meta.license"
+    assert query("SELECT published_tag FROM governance.snapshots WHERE dataset_id = 'nested-nc'") == [(None,)]
+    assert not repo_exists("nested-nc")
 
 
 def test_warn_failures_do_not_block_and_never_store_personal_data(catalog_dir):

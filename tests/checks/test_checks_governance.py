@@ -113,6 +113,42 @@ def test_license_consistency_fails_without_a_decision_to_compare_with(tmp_path):
     assert not outcome.passed and "no license decision" in outcome.observed["observed_value"]
 
 
+@pytest.mark.parametrize(("columns", "path", "found_by"), [
+    ({"data_license": ["CC-BY-4.0", "CC-BY-NC-4.0"]}, "data_license", "name"),
+    ({"row_license": ["CC-BY-NC-4.0", "CC-BY-NC-4.0"]}, "row_license", "name"),
+    ({"license_terms": ["CC BY 4.0", "Non-commercial use only."]}, "license_terms", "name"),
+    ({"rowLicense": ["cc-by-nc-4.0", None]}, "rowLicense", "name"),
+    ({"license.name": ["CC BY 4.0", "CC BY-NC 4.0"]}, '"license.name"', "name"),  # a column named with a dot
+    ({"meta": [{"license": "CC-BY-NC-4.0", "source": "a"}, {"license": "CC-BY-4.0", "source": "b"}]},
+     "meta.license", "name"),
+    ({"license": [{"url": "https://creativecommons.org/licenses/by-nc/4.0/"}, None]}, "license.url", "name"),
+    ({"items": [[{"license": "CC-BY-4.0"}], [{"license": "CC-BY-NC-4.0"}, None], None]}, "items[].license", "name"),
+    ({"terms": ["CC BY 4.0", "https://creativecommons.org/licenses/by-nc/4.0/", "CC-BY-4.0"]}, "terms", "values"),
+    ({"tags": [["CC-BY-NC-SA-4.0"], ["Creative Commons Attribution 4.0"]]}, "tags[]", "values"),
+])
+def test_a_non_commercial_row_license_fails_whatever_the_field_is_called(tmp_path, columns, path, found_by):
+    with open_snapshot(parquet(tmp_path, {"id": list(range(len(next(iter(columns.values()))))), **columns})) as table:
+        outcome = license_consistency(table, classify("CC-BY-4.0"), ERROR)
+    assert not outcome.passed
+    assert outcome.observed["columns"][path]["found_by"] == found_by
+    assert [m["verdict"] for m in outcome.observed["mismatches"]] == ["more restrictive"]
+    assert outcome.column == path
+
+
+def test_text_that_only_mentions_licenses_or_names_like_license_ids_is_no_license_column(tmp_path):
+    path = parquet(tmp_path, {
+        "name": ["Alice", "Bob", "Carol", "Dan"],
+        "description": ["The license plate was unreadable", "Renewed a driving license", "Sells software licenses",
+                        "Licensed to drive in 2019"],
+        "company": ["Intel", "Nokia", "Fair", "Xerox"],  # each also an SPDX id
+        "is_licensed": ["yes", "no", "yes", "no"],
+        "licensee": ["Acme", "Globex", "Initech", "Umbrella"],
+    })
+    with open_snapshot(path) as table:
+        outcome = license_consistency(table, classify("CC-BY-4.0"), ERROR)
+    assert outcome.passed and outcome.observed["observed_value"] == "no row-level license column"
+
+
 # --- attribution_present ------------------------------------------------------------------------------------
 
 
