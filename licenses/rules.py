@@ -83,7 +83,8 @@ RESTRICTIONS = (
         # no sale, no fee, no profit: "you may not sell this data", "not ... in any product or service offered for a
         # fee", "may not be used for profit", "not to train commercial models"
         r"|\b(?:may|must|shall|can|will|do|does|to) ?not (?:[a-z]+ ){0,3}?(?:sell|resell|rent|monetize|monetise)\b"
-        r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,14}? (?:for|against) (?:a |any )?(?:fee|fees|payment|charge)\b"
+        r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,14}? (?:for|against) (?:a |any )?"
+        r"(?:fee|fees|payment|charge)\b"
         r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,6}? (?:used|use|using|exploited) (?:for|to make) (?:a )?"
         r"(?:profit|revenue|money|monetary gain|financial gain)\b"
         r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,8}? (?:generates?|generating|earns?|earning)"

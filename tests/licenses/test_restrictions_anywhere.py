@@ -157,7 +157,8 @@ def test_statements_about_something_other_than_the_data_do_not_restrict_it(notic
      "You may not use it for commercial purposes, including in tools."),
     ("Non-commercial use only, including in software products.",
      "Non-commercial use only, including in software products."),
-    ("Note: the models trained on this data may not be sold.", "Note: the models trained on this data may not be sold."),
+    ("Note: the models trained on this data may not be sold.",
+     "Note: the models trained on this data may not be sold."),
 ])
 def test_restrictions_on_the_data_or_a_part_of_it_count(text, sentence):
     [found] = restrictions_in(text)
