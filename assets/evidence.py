@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from assets.catalog import CatalogEntry
 from assets.fetch import LICENSE_FILES, NOTICE_FILES
-from licenses import (LicenseSignal, copyright_holders, credit_line, extract_copyright, signal,
-                      signals_from_datapackage, signals_from_file, signals_from_hub_card)
+from licenses import (LicenseSignal, copyright_holders, credit_line, extract_copyright, restriction_signals, signal,
+                      signals_from_card, signals_from_datapackage, signals_from_file)
+from licenses.evidence import decode_license_bytes
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,14 @@ def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evid
     for name, path in sorted(evidence_files.items()):
         raw = Path(path).read_bytes()
         texts[name] = raw.decode("utf-8", errors="replace")
+        text, _ = decode_license_bytes(raw)
         if name in LICENSE_FILES:
             signals.append(signals_from_file(name, raw))
+            signals.extend(restriction_signals(name, text))
+        elif name in NOTICE_FILES:  # credits, and licenses of other things: only its restrictions on the data count
+            signals.extend(restriction_signals(name, text))
         elif name == "README.md":
-            signals.extend(card_signals(Path(path)))
+            signals.extend(signals_from_card(text, name))
         elif name == "datapackage.json":
             signals.extend(signals_from_datapackage(raw))
     notices = list(dict.fromkeys(notice for name in (*NOTICE_FILES, *LICENSE_FILES, "README.md") if name in texts
@@ -43,13 +46,3 @@ def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evid
     attribution = notice_text or "\n".join(notices) or (entry.citation or "").strip()
     return Evidence(signals, notices, copyright_holders(notices), attribution,
                     credit_line(notice_text) if notice_text else None)
-
-
-def card_signals(readme: Path) -> list[LicenseSignal]:
-    from huggingface_hub.repocard import metadata_load  # huggingface_hub stays out of the definitions' load
-
-    try:
-        card = metadata_load(readme) or {}
-    except (ValueError, yaml.YAMLError) as error:  # an unreadable card is evidence of nothing but doubt
-        return [signal("hub_card", f"unreadable card YAML: {str(error).splitlines()[0]}")]
-    return signals_from_hub_card(card)

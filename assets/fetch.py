@@ -25,7 +25,8 @@ from assets.workfiles import hold
 
 LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
 # A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
-# code, say): it feeds the attribution text, not the license decision.
+# code, say): it feeds the attribution text, and only the restrictions it states on the data count in the
+# license decision.
 NOTICE_FILES = ("NOTICE", "NOTICE.md", "NOTICE.txt")
 # Files beside the data that carry license and copyright evidence.
 EVIDENCE_NAMES = (*LICENSE_FILES, *NOTICE_FILES, "README.md", "datapackage.json")

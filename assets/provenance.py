@@ -24,7 +24,8 @@ from licenses import LicenseRelease, decide, load_policy
 def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
                      warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE file,
-    Hub card YAML, datapackage.json), the copyright holders and attribution (NOTICE), and the policy decision:
+    Hub card YAML, datapackage.json, and every restriction stated in those, a NOTICE or a README body), the
+    copyright holders and attribution (NOTICE), and the policy decision:
     publish, blocked or quarantine, with the reasons a steward reads. A steward may launch it with another
     policy and / or a sign-off (config); the override is recorded and holds for these source bytes."""
     entry = load_catalog().get(context.partition_key)

@@ -16,7 +16,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from licenses import rules, scope
+from licenses import creative_commons, rules, scope
 from licenses.identify import Finding, blank_out, find_licenses, operator_between
 from licenses.info import (
     LicenseInfo,
@@ -50,7 +50,7 @@ def classify(text: object) -> LicenseInfo:
         return unknown(_unusable_reason(text))
     truncated = usable[:MAX_CHARS]
     try:
-        info = _exact(truncated) or _free_text(truncated)
+        info = exact(truncated) or _free_text(truncated)
     except Exception as error:  # a governance gate must get an answer; unknown is the safe one
         return unknown(f"classifier error: {type(error).__name__}: {error}")
     if len(usable) > MAX_CHARS:
@@ -64,13 +64,16 @@ def _unusable_reason(text: object) -> str:
     return "empty text" if text is None else f"not text ({type(text).__name__})"
 
 
-def _exact(text: str) -> LicenseInfo | None:
+def exact(text: str) -> LicenseInfo | None:
     """The whole text is a Hub license id or an SPDX id/expression."""
     stripped = text.strip().strip("\"'`").strip()
     hub_target = catalog().hub_ids.get(stripped.lower())
     if hub_target:
         known = known_license(hub_target)
         return known.info(1.0, f"Hub license id '{stripped}'") if known else None
+    bare = creative_commons.from_bare_abbreviation(normalise(stripped))
+    if bare:
+        return bare.info(0.7, f"Creative Commons elements '{stripped}' (version not given)")
     return _spdx_expression(stripped)
 
 
@@ -133,10 +136,9 @@ def _is_gnu_sibling(finding: Finding) -> bool:
     return finding.info.spdx is None and (finding.info.name or "").startswith("GNU")
 
 
-def _notes_outside_clauses(body_text: str) -> str:
-    """The paragraphs of a license body that are not license clauses (an appended data note)."""
-    paragraphs = re.split(r"\n\s*\n", body_text)
-    return normalise("\n\n".join(p for p in paragraphs if not LICENSE_CLAUSE_RE.search(p)))
+def note_paragraphs(body_text: str) -> list[str]:
+    """The paragraphs of a license body that are not license clauses (an appended data note), as written."""
+    return [p for p in re.split(r"\n\s*\n", body_text) if not LICENSE_CLAUSE_RE.search(p)]
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class Reading:
     title: LicenseInfo | None  # the license whose own text this is (a title, then a long body)
 
 
-def _read(text: str) -> Reading:
+def read(text: str) -> Reading:
     """Find the named licenses; in a license's own text, trust its title.
 
     A long body after a recognised title is that license's text: its mentions of other
@@ -167,7 +169,8 @@ def _read(text: str) -> Reading:
     title = combine(title_infos) if title_infos and len(body_text) > LONG_BODY else None
     if title is not None:
         body = [f for f in body if _can_tighten(f.info, title) and not f.modified]
-        rules_text = f"{residual[:head_end]} {_notes_outside_clauses(body_text)}"
+        notes = normalise("\n\n".join(note_paragraphs(body_text)))
+        rules_text = f"{residual[:head_end]} {notes}"
     else:
         if any((f.info.spdx or "").startswith(GNU_FAMILY_PREFIXES) for f in head):
             body = [f for f in body if not _is_gnu_sibling(f)]
@@ -175,7 +178,7 @@ def _read(text: str) -> Reading:
     return Reading(head + body, norm, residual, rules_text, title)
 
 
-def _without_subsumed(infos: list[LicenseInfo]) -> list[LicenseInfo]:
+def without_subsumed(infos: list[LicenseInfo]) -> list[LicenseInfo]:
     """Drop "CC BY-SA (version not given)" when the same text also names "CC BY-SA 4.0"."""
 
     def subsumes(specific: LicenseInfo, vague: LicenseInfo) -> bool:
@@ -189,7 +192,7 @@ def _without_subsumed(infos: list[LicenseInfo]) -> list[LicenseInfo]:
 
 def _free_text(text: str) -> LicenseInfo:
     without_urls, urls = strip_urls(text)
-    reading = _read(without_urls)
+    reading = read(without_urls)
     url_infos = [info for info in map(license_from_url, urls) if info is not None]
     findings, unstated_part = reading.findings, []
     if reading.title is not None:
@@ -199,7 +202,7 @@ def _free_text(text: str) -> LicenseInfo:
             reading.findings, reading.norm, reading.residual, unscoped_elsewhere=bool(url_infos)
         )
     named = url_infos + [f.info for f in findings]
-    informative = _without_subsumed([info for info in named if info.informative])
+    informative = without_subsumed([info for info in named if info.informative])
     restrictions = unstated_part + rules.restrictions(reading.rules_text)
     if informative:
         operator = operator_between(findings, reading.residual) if len(informative) > 1 else "AND"

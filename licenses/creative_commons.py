@@ -97,6 +97,11 @@ CC_DEED_TITLE_RE = re.compile(
     rf"|\b(?P<elements2>attribution(?: (?:noncommercial|noderivatives|sharealike)\b){{1,2}})"
 )
 CC_ABBREVIATION_RE = re.compile(rf"\b(?P<elements>by(?: (?:nc|nd|sa)\b){{1,2}}){_VERSION_PORT}")
+# Without a version, "by nc" is a CC license only as the whole text ("BY-NC-SA", "License: BY-NC"): in prose
+# it is a word pair ("funded by NC State").
+BARE_ABBREVIATION_RE = re.compile(
+    r"(?:(?:licens\w*|licensed under|the|cc|creativecommons) )*(?P<elements>by(?: (?:nc|nd|sa)){1,2})(?: licens\w*)?"
+)
 CC_URL_RE = re.compile(
     r"creativecommons\.org/(?:licenses/(?P<code>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z]{2,3}|scotland))?"
     r"|publicdomain/(?P<pd>zero|mark)/1\.0)",
@@ -182,6 +187,14 @@ def from_spdx_id(license_id: str) -> KnownLicense | None:
     elements = set(match.group(1).upper().split("-"))
     port = match.group(3).lower() if match.group(3) else None
     return build(elements, match.group(2), port)
+
+
+def from_bare_abbreviation(norm: str) -> KnownLicense | None:
+    """The CC license a whole normalised text names by its elements alone ("by nc sa"), version not given."""
+    match = BARE_ABBREVIATION_RE.fullmatch(norm.strip())
+    if not match:
+        return None
+    return build({ELEMENT_WORDS[word] for word in match.group("elements").split()}, None, None)
 
 
 def from_url(url: str) -> KnownLicense | None:

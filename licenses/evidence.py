@@ -1,10 +1,13 @@
 """License evidence for one dataset: signals from each source, and their reconciliation.
 
 Sources: a catalog declaration, the Hub card YAML (license / license_name / license_link),
-LICENSE / COPYING / NOTICE files (any encoding), a Frictionless datapackage.json
-`licenses` list, a per-row license column. When the informative signals disagree the
-most restrictive reading wins and the dataset needs a steward's review; signals that say
-nothing ("other", "see LICENSE", a bare copyright line) are kept but do not vote.
+LICENSE / COPYING files (any encoding), a Frictionless datapackage.json `licenses` list, a
+per-row license column. Every text read as evidence (those, a NOTICE, a README or card
+body, the card's and datapackage.json's other values) is also read sentence by sentence:
+each sentence that restricts the data (restrictions.py) is a signal of its own, quoting it.
+When the informative signals disagree the most restrictive reading wins and the dataset
+needs a steward's review; signals that say nothing ("other", "see LICENSE", a bare
+copyright line) are kept but do not vote. A key repeated in card YAML is a disagreement.
 """
 
 from __future__ import annotations
@@ -15,11 +18,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from licenses.card import read_card
 from licenses.classify import classify
-from licenses.info import LicenseInfo, combine, unknown, use_rank
+from licenses.info import LicenseInfo, Terms, combine, make_info, unknown, use_rank
+from licenses.restrictions import MAX_SCAN_CHARS, restrictions_in
 
 EXCERPT_CHARS = 400
 MAX_COLUMN_VALUES = 100  # distinct values classified from a row license column
+CARD_LICENSE_KEYS = ("license", "license_name", "license_link")
+# Structure rather than statements: feature names, splits and file patterns, a schema, inline rows
+STRUCTURAL_KEYS = frozenset({"configs", "dataset_info", "schema", "data", "dialect"})
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16: its BOM starts with UTF-16-LE's
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -35,12 +43,15 @@ class LicenseSignal:
     text: str
     info: LicenseInfo
     encoding: str | None = None  # how a file's bytes were decoded
+    quoted: bool = False  # text is what the steward must read: a restricting sentence, repeated card keys
 
     def to_dict(self) -> dict:
         excerpt = self.text if len(self.text) <= EXCERPT_CHARS else self.text[:EXCERPT_CHARS] + " [...]"
         result = {"source": self.source, "text": excerpt, "info": self.info.to_dict()}
         if self.encoding:
             result["encoding"] = self.encoding
+        if self.quoted:
+            result["quoted"] = True
         return result
 
 
@@ -77,9 +88,41 @@ def decode_license_bytes(raw: bytes) -> tuple[str, str]:
 
 
 def signals_from_file(source: str, raw: bytes) -> LicenseSignal:
-    """Classify a LICENSE / COPYING / NOTICE file from its bytes."""
+    """Classify a LICENSE / COPYING file from its bytes."""
     text, encoding = decode_license_bytes(raw)
     return LicenseSignal(source, text, classify(text), encoding)
+
+
+def restriction_signals(source: str, text: str) -> list[LicenseSignal]:
+    """One signal per sentence of `text` that restricts the data, quoting it; a text too long to read whole is
+    itself a doubt for the steward."""
+    signals = [LicenseSignal(source, found.sentence, found.info, quoted=True) for found in restrictions_in(text)]
+    if len(text) > MAX_SCAN_CHARS:
+        doubt = make_info(Terms(), confidence=0.0, evidence=f"{source} is longer than {MAX_SCAN_CHARS} characters: "
+                          "only its beginning was read for restrictions; a steward must read the rest")
+        signals.append(LicenseSignal(source, text[:EXCERPT_CHARS], doubt))
+    return signals
+
+
+def signals_from_card(text: str, source: str = "README.md") -> list[LicenseSignal]:
+    """Signals from a dataset card (README.md): its YAML license keys, a repeated key, and every restriction stated
+    in its YAML values or its body. A README without front matter is all body."""
+    card = read_card(text)
+    if card.error:
+        signals = [signal("hub_card", card.error)]
+    else:
+        signals = signals_from_hub_card(card.metadata)
+    for repeated in card.repeated:
+        said = "; ".join(f"{repeated.path}: {value} (line {line})" for line, value in repeated.values)
+        doubt = make_info(Terms(), confidence=0.0, evidence=f"card YAML gives the key '{repeated.path}' "
+                          f"{len(repeated.values)} times: a steward must settle which value holds")
+        signals.append(LicenseSignal("hub_card", said, doubt, quoted=True))
+        if repeated.path in CARD_LICENSE_KEYS:  # each value is evidence; the last one is not the only one
+            signals += [_combined_signal(f"hub_card:{repeated.path} (line {line})", _as_texts(value))
+                        for line, value in repeated.values[:-1]]
+    for key, value in _statements(card.metadata, exclude=CARD_LICENSE_KEYS):
+        signals += restriction_signals(f"hub_card:{key}", value)
+    return signals + restriction_signals(source, card.body)
 
 
 def _combined_signal(source: str, texts: list[str]) -> LicenseSignal:
@@ -127,7 +170,36 @@ def signals_from_datapackage(datapackage: Mapping | str | bytes) -> list[License
         texts = [_license_entry_text(entry) for entry in entries if entry]
         if texts:
             signals.append(_combined_signal(source, texts))
+    for key, value in _statements(datapackage, exclude=("licenses", "license", "resources")):
+        signals += restriction_signals(f"datapackage.json:{key}", value)
+    for source, scope in scopes[1:]:
+        for key, value in _statements(scope, exclude=("licenses", "license")):
+            signals += restriction_signals(f"{source}/{key}", value)
     return signals
+
+
+def _statements(document: Mapping, exclude: Iterable[str]) -> list[tuple[str, str]]:
+    """(key path, text) of every string in a YAML or JSON document, but the excluded top-level keys and structure."""
+    found: list[tuple[str, str]] = []
+    seen: set[int] = set()  # YAML anchors may share a value, or refer to themselves
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, str):
+            found.append((path, value))
+            return
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if str(key) not in STRUCTURAL_KEYS:
+                    walk(item, f"{path}/{key}" if path else str(key))
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, f"{path}/{index}")
+
+    walk({key: value for key, value in document.items() if key not in exclude}, "")
+    return found
 
 
 def _license_entry_text(entry: object) -> str:
@@ -152,6 +224,17 @@ def signal_from_column(column: str, values: Iterable[object]) -> LicenseSignal:
 def _compatible(a: LicenseInfo, b: LicenseInfo) -> bool:
     """Same terms, and the same license where both name one ("CC BY" agrees with CC-BY-4.0)."""
     return a.terms == b.terms and (a.spdx == b.spdx or a.spdx is None or b.spdx is None)
+
+
+def _adds_nothing(quoted: LicenseSignal, other: LicenseSignal) -> bool:
+    """A quoted sentence restricts no further than the other signal's license ("non-commercial use only" beside
+    CC-BY-NC-4.0)."""
+    same_license = quoted.info.spdx in (None, other.info.spdx)
+    return quoted.quoted and same_license and other.info.terms.restrict(quoted.info.terms) == other.info.terms
+
+
+def _agree(a: LicenseSignal, b: LicenseSignal) -> bool:
+    return _compatible(a.info, b.info) or _adds_nothing(a, b) or _adds_nothing(b, a)
 
 
 def _most_specific(signals: list[LicenseSignal]) -> LicenseSignal:
@@ -198,7 +281,7 @@ def reconcile(signals: list[LicenseSignal]) -> Reconciled:
         return Reconciled(unknown(f"no usable license evidence ({said})"), [], True)
     groups: list[list[LicenseSignal]] = []
     for candidate in voting:
-        group = next((g for g in groups if all(_compatible(candidate.info, s.info) for s in g)), None)
+        group = next((g for g in groups if all(_agree(candidate, s) for s in g)), None)
         if group is None:
             groups.append([candidate])
         else:

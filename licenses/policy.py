@@ -215,6 +215,19 @@ def _judged_traits(
     return pairs
 
 
+def _quoted(signals: list[LicenseSignal]) -> list[str]:
+    """The sentences (or repeated card keys) that state what not all the other evidence says, as the source wrote
+    them: the first per source and traits."""
+    others = [set(license_traits(s.info)) for s in signals if not s.quoted and s.info.informative]
+    undisputed = set.intersection(*others) if others else set()
+    reasons: dict[tuple, str] = {}
+    for s in signals:
+        traits = tuple(trait for trait in license_traits(s.info) if trait not in undisputed)
+        if s.quoted and traits and (s.source, traits) not in reasons:
+            reasons[(s.source, traits)] = f'{s.source} says "{s.text}" ({s.info.evidence})'
+    return list(reasons.values())
+
+
 def _rule_for(trait: str, policy: Policy) -> Rule:
     """The policy's rule for a trait; share-alike is blocked outright where the catalog relicenses snapshots."""
     if trait == "share-alike" and not policy.snapshot_keeps_upstream_license:
@@ -245,6 +258,8 @@ def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | Non
     if conflicts:
         decision = _strictest([decision, policy.conflict.decision])
         reasons.insert(0, _format(policy.conflict, license, conflicts))
+    if decision != "publish":
+        reasons += _quoted(signals)
     result = LicenseDecision(
         decision=decision,
         reasons=list(dict.fromkeys(reasons)),

@@ -23,7 +23,8 @@ MAX_STATEMENT_CHARS = 4000  # a longer text without an SPDX id is a license docu
 # An upstream file is the license's text only when it is about as long as that text: "MIT" alone, or "This project is
 # MIT licensed", names the license without carrying the terms every copy must carry.
 FULL_TEXT_SHARE = 0.5
-# Texts that may mention a license but are not a statement of one to publish as LICENSE.
+# Texts that may mention a license but are not a statement of one to publish as LICENSE (nor is a sentence quoted
+# from a longer text).
 NOT_STATEMENTS = ("README", "ROW_COLUMN")
 PUBLIC_DOMAIN_NAME = "public-domain"
 
@@ -54,7 +55,7 @@ def license_release(info: LicenseInfo, signals: list[LicenseSignal]) -> LicenseR
         return None  # "MIT. Non-commercial use only.": no one text states both the license and the restriction
     hub_id, license_name = hub_license(info)
     full_text = spdx_text(info.spdx) if info.spdx else None
-    upstream = next((s for s in signals if s.source.upper().startswith(LICENSE_FILE_PREFIXES)
+    upstream = next((s for s in signals if s.source.upper().startswith(LICENSE_FILE_PREFIXES) and not s.quoted
                      and s.info.informative and _same_license(s.info, info)
                      and len(s.text.strip()) >= len(full_text or "") * FULL_TEXT_SHARE), None)
     if upstream is not None:
@@ -63,7 +64,7 @@ def license_release(info: LicenseInfo, signals: list[LicenseSignal]) -> LicenseR
         return LicenseRelease(hub_id, license_name, f"spdx:{info.spdx}")
     if info.spdx or info.name:  # a name is not the terms: "CC BY" without a version, a model license
         return None
-    statement = next((s for s in signals if not s.source.upper().startswith(NOT_STATEMENTS)
+    statement = next((s for s in signals if not s.source.upper().startswith(NOT_STATEMENTS) and not s.quoted
                       and s.info.informative and _same_license(s.info, info)
                       and len(s.text.strip()) <= MAX_STATEMENT_CHARS), None)
     if statement is None:

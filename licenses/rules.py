@@ -72,7 +72,7 @@ RESTRICTIONS = (
         "non-commercial terms",
         r"\bnot (?:be )?(?:used |usable |available |permitted |allowed |licensed )?(?:for|in) (?:any )?commercial\b"
         r"|\bno commercial (?:use|usage|purpose|purposes|exploitation|application|applications|redistribution)\b"
-        rf"|\bcommercial (?:use|usage|purposes?|exploitation|applications?|redistribution|distribution)s?"
+        rf"|\bcommercial (?:use|usage|purposes?|exploitation|applications?|redistribution|distribution|gain)s?"
         rf"(?: of [a-z ]{{0,40}}?)? (?:is |are )?{_PROHIBITED}"
         r"|\bcommercial (?:use|usage|purposes?|exploitation|applications?)s?\b.{0,60}?"
         r"\b(?:requires?|need|needs|only with|contact|must obtain|separate license)\b"
@@ -80,6 +80,16 @@ RESTRICTIONS = (
         r"|\b(?:cannot|can not|may not|must not|shall not|should not|not to)(?: [a-z]+){0,6}? commercially\b"
         r"|\bnon ?profit (?:use|purposes?)\b|\bnot for (?:re)?sale\b|\bcommons clause\b"
         r"|\b(?:may|must|shall|can) ?not (?:be )?(?:sold|resold|monetized|monetised)\b"
+        # no sale, no fee, no profit: "you may not sell this data", "not ... in any product or service offered for a
+        # fee", "may not be used for profit", "not to train commercial models"
+        r"|\b(?:may|must|shall|can|will|do|does|to) ?not (?:[a-z]+ ){0,3}?(?:sell|resell|rent|monetize|monetise)\b"
+        r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,14}? (?:for|against) (?:a |any )?"
+        r"(?:fee|fees|payment|charge)\b"
+        r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,6}? (?:used|use|using|exploited) (?:for|to make) (?:a )?"
+        r"(?:profit|revenue|money|monetary gain|financial gain)\b"
+        r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,8}? (?:generates?|generating|earns?|earning)"
+        r" (?:revenue|income|money|profit)\b"
+        r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,8}? (?:train|build|develop|create|power)s? commercial\b"
         r"|\bfor (?:personal|private) (?:use|purposes) only\b|\b(?:personal|private) use only\b"
         r"|\b(?:except|excluding|other than) (?:for )?(?:any )?commercial\b",
         NON_COMMERCIAL,

@@ -7,6 +7,9 @@
   that part. When only parts are covered, the rest has no stated license: the use is unknown.
 - A license scoped to nothing in particular is read as before, together with every other
   license the text names: setting a license aside must never loosen the answer on a guess.
+- One statement among many (restrictions.py) speaks of its subject: "the software is for
+  non-commercial use" or "flags are not covered by the ODbL" restricts the software or the
+  flags, not the data; a statement that names no subject speaks of the data.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 
 from licenses.identify import Finding
 from licenses.info import LicenseInfo, Terms, make_info
+from licenses.text import normalise
 
 _WHOLE = (
     r"data|data ?sets?|databases?|corpus|corpora|work|files|contents?|collection|benchmark|resource"
@@ -29,6 +33,8 @@ _CONTENT_PART = (
     r"|videos?|transcripts?|transcriptions?|descriptions?|translations?|summaries|prompts?|responses?"
     r"|masks?|segmentations?|bounding boxes|embeddings?|tweets?|articles?|reviews?"
 )
+# Things beside the data that a statement may speak of: the source's marks and symbols
+_OTHER = r"trademarks?|service marks|logos?|brands?|brand names|trade names|flags?|emblems?|insignia"
 _NOUN = rf"(?P<noun>{_CODE}|{_CONTENT_PART}|{_WHOLE})"
 # "the annotations are released under" | "code is" | "data license:" right before the license name
 # (a linking word is required: "... we collected tweets. CC BY 4.0" is about the whole)
@@ -40,7 +46,7 @@ SCOPE_BEFORE_RE = re.compile(
 )
 # "CC BY 4.0 for the annotations", "MIT applies to the code", "CC BY 4.0 (annotations only)"
 SCOPE_AFTER_RES = (
-    re.compile(rf"^(?:licens\w* )?(?:(?:applies|apply) to|covers?|for) (?:the |all |our )?{_NOUN}\b"),
+    re.compile(rf"^(?:licens\w* )?(?:(?:applies|apply|applying) to|covers?|covering|for) (?:the |all |our )?{_NOUN}\b"),
     re.compile(rf"^{_NOUN} only\b"),
 )
 SOME_RE = re.compile(r"\b(?:some|certain|several|individual|other|few|many|most|selected)(?: \w+){0,3} $")
@@ -92,3 +98,38 @@ def licenses_for_the_data(
                            evidence=f"{finding.info.label}, stated for the {part}, may cover the data too")
                  for finding, part in parts if part and finding not in about_data]
     return about_data, [note, *set_aside]
+
+
+# The verb that ends a statement's subject ("the software | is for non-commercial use")
+_VERB_RE = re.compile(
+    r"\b(?:is|are|was|were|be|been|may|must|can|cannot|shall|should|will|would|remains?|applies|apply|covers?"
+    r"|falls?|has|have|comes?)\b",
+    re.IGNORECASE,
+)
+# "the code in this repository": the container names where the subject is, not what it is
+_CONTAINER_RE = re.compile(
+    r"\b(?:in|of|from|within|inside|accompanying|with) (?:this|the|our|that|its) (?:repository|repo|project|package"
+    r"|folder|directory|dataset|data set|collection|archive|distribution)\b"
+)
+_DATA_NOUN_RE = re.compile(rf"\b(?:{_WHOLE}|{_CONTENT_PART})\b")
+_ELSEWHERE_NOUN_RE = re.compile(rf"\b(?:{_CODE}|{_OTHER})\b")
+
+
+def other_subject(statement: str) -> str | None:
+    """What one statement (as written) speaks of when that is neither the data nor a part of it: "The software is
+    for non-commercial use" -> "software", "Code: CC BY-NC 4.0" -> "code". None for the data, a part of it, or no
+    subject ("Non-commercial use only.", "You may not sell this data"): only a subject is read, never an object, so
+    a doubt reads as the data ("You may not use the software commercially" restricts the data too)."""
+    verb = _VERB_RE.search(statement)
+    before = statement[: verb.start()] if verb else statement.partition(":")[0] if ":" in statement else ""
+    subject = _CONTAINER_RE.sub(" ", normalise(before.rpartition(":")[2]))
+    if _DATA_NOUN_RE.search(subject):
+        return None
+    elsewhere = _ELSEWHERE_NOUN_RE.search(subject)
+    return elsewhere.group(0) if elsewhere else None
+
+
+def speaks_of_code(finding: Finding, norm: str, residual: str) -> bool:
+    """A license the statement scopes to the code, the software, the model ("the code is released under MIT")."""
+    part = _part(finding, norm, residual)
+    return part is not None and re.fullmatch(_CODE, part) is not None
