@@ -101,8 +101,9 @@ def seed_upstream_repos(catalog: Catalog, started: Started) -> None:
             pass
         links = sorted(str(path.relative_to(source.seed)) for path in source.seed.rglob("*") if path.is_symlink())
         if links:  # a link may lead out of the data root: what it points to would be uploaded
-            seeded.append(f"not seeding upstream Hub dataset {source.repo_id}: {source.seed.name}/ holds symbolic "
-                          f"links {links}, which are never followed")
+            started.seed_failures[entry.id] = (f"{entry.id}: not seeding upstream Hub dataset {source.repo_id}: "
+                                               f"{source.seed.name}/ holds symbolic links {links}, which are never "
+                                               "followed")
             continue
         try:
             api.create_repo(source.repo_id, repo_type="dataset", exist_ok=True)

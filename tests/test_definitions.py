@@ -1,6 +1,5 @@
 """Loading every definition fails fast on a broken import or a wiring mistake."""
 
-from datetime import datetime
 
 import dagster as dg
 

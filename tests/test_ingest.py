@@ -21,7 +21,7 @@ from assets.catalog import CatalogEntry, CatalogError, Source, load_catalog
 from assets.fetch import FetchError, KnownSource, RawStore, fetch
 from assets.ingest import fetched_row
 from assets.redaction import redact
-from pipelines.local_services import file_server, seed_upstream_repos
+from pipelines.local_services import Started, file_server, seed_upstream_repos
 
 
 def entry(source: Source, fmt: str = "csv") -> CatalogEntry:
@@ -238,8 +238,10 @@ def test_a_hub_seed_holding_a_symbolic_link_is_not_uploaded(tmp_path):
     document = yaml.safe_load(path.read_text())
     document["datasets"][0]["source"] = {"kind": "hub", "repo_id": repo_id, "path": "rows.csv", "seed": "data/seed"}
     path.write_text(yaml.safe_dump(document))
-    assert seed_upstream_repos(load_catalog(path)) == [
-        f"not seeding upstream Hub dataset {repo_id}: seed/ holds symbolic links ['README.md'], which are never "
-        "followed"]
+    started = Started()
+    seed_upstream_repos(load_catalog(path), started)
+    assert started.seed_failures == {"sample-set": (
+        f"sample-set: not seeding upstream Hub dataset {repo_id}: seed/ holds symbolic links ['README.md'], which "
+        "are never followed")}
     with pytest.raises(RepositoryNotFoundError):
         HfApi().dataset_info(repo_id)

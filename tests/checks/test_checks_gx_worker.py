@@ -4,7 +4,6 @@ without leaving a process behind."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
