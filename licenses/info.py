@@ -48,8 +48,13 @@ UNKNOWN_TERMS = Terms()
 
 def license_label(info: dict) -> str:
     """Short steward-readable identification of a license (a LicenseInfo or its recorded dict): SPDX id, else
-    name, else 'public domain' or 'unknown license'."""
-    return info.get("spdx") or info.get("name") or ("public domain" if info.get("public_domain") else "unknown license")
+    name, else 'public domain', else 'custom terms' when words without a license name set the use, else
+    'unknown license'."""
+    if info.get("spdx") or info.get("name"):
+        return info.get("spdx") or info.get("name")
+    if info.get("public_domain"):
+        return "public domain"
+    return "custom terms" if info.get("use") not in (None, "unknown") else "unknown license"
 
 
 @dataclass(frozen=True)
