@@ -81,18 +81,24 @@ def csv_reader(options: CsvOptions, null_values: tuple[str, ...], encoding: str)
 def sniff(path: Path, options: CsvOptions, encoding: str) -> dict:
     """What DuckDB's sniffer finds with the declared skip, delimiter and encoding but without the declared
     header: whether the first line is a header, the lines it skips, the delimiter and the column types."""
-    named, params = ["encoding = ?"], [str(path), encoding]
+    named, params = _sniff_arguments(options, encoding)
+    with duckdb.connect() as connection:
+        delimiter, skip_rows, has_header, types = connection.execute(
+            f"SELECT Delimiter, SkipRows, HasHeader, [c.type FOR c IN Columns]"
+            f" FROM sniff_csv(?, {named}, {STRICT})", [str(path), *params]).fetchone()
+    return {"header": has_header, "skip_lines": skip_rows, "delimiter": delimiter, "types": types}
+
+
+def _sniff_arguments(options: CsvOptions, encoding: str) -> tuple[str, list]:
+    """sniff_csv's named arguments for the declared encoding, skip and delimiter, and their parameters."""
+    named, params = ["encoding = ?"], [encoding]
     if options.skip_lines is not None:
         named.append("skip = ?")
         params.append(options.skip_lines)
     if options.delimiter is not None:
         named.append("delim = ?")
         params.append(options.delimiter)
-    with duckdb.connect() as connection:
-        delimiter, skip_rows, has_header, types = connection.execute(
-            f"SELECT Delimiter, SkipRows, HasHeader, [c.type FOR c IN Columns]"
-            f" FROM sniff_csv(?, {', '.join(named)}, {STRICT})", params).fetchone()
-    return {"header": has_header, "skip_lines": skip_rows, "delimiter": delimiter, "types": types}
+    return ", ".join(named), params
 
 
 def reading_record(options: CsvOptions, sniffed: dict) -> str:
@@ -115,16 +121,10 @@ def header_names(path: Path, options: CsvOptions, encoding: str) -> list[str] | 
         return list(options.columns)
     if not options.header:
         return None
-    named, params = ["encoding = ?"], [encoding]
-    if options.skip_lines is not None:
-        named.append("skip = ?")
-        params.append(options.skip_lines)
-    if options.delimiter is not None:
-        named.append("delim = ?")
-        params.append(options.delimiter)
+    named, params = _sniff_arguments(options, encoding)
     with duckdb.connect() as connection:
         delimiter, skip_rows = connection.execute(
-            f"SELECT Delimiter, SkipRows FROM sniff_csv(?, header = true, {', '.join(named)}, {STRICT})",
+            f"SELECT Delimiter, SkipRows FROM sniff_csv(?, header = true, {named}, {STRICT})",
             [str(path), *params]).fetchone()
         header = connection.execute(
             f"SELECT * FROM read_csv(?, header = false, skip = ?, delim = ?, encoding = ?, all_varchar = true, "
