@@ -29,8 +29,8 @@ def gather_evidence(entry: CatalogEntry, evidence_files: dict[str, str]) -> Evid
     texts: dict[str, str] = {}
     for name, path in sorted(evidence_files.items()):
         raw = Path(path).read_bytes()
-        texts[name] = raw.decode("utf-8", errors="replace")
         text, _ = decode_license_bytes(raw)
+        texts[name] = text
         if name in LICENSE_FILES:
             signals.append(signals_from_file(name, raw))
             signals.extend(restriction_signals(name, text))
