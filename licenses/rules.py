@@ -82,7 +82,9 @@ RESTRICTIONS = (
         r"|\b(?:may|must|shall|can) ?not (?:be )?(?:sold|resold|monetized|monetised)\b"
         # no sale, no fee, no profit: "you may not sell this data", "not ... in any product or service offered for a
         # fee", "may not be used for profit", "not to train commercial models"
-        r"|\b(?:may|must|shall|can|will|do|does|to) ?not (?:[a-z]+ ){0,3}?(?:sell|resell|rent|monetize|monetise)\b"
+        # ("we do not sell your data" is a promise of the publisher's, not a term)
+        r"|(?<!\bwe )(?<!\bi )\b(?:may|must|shall|can|will|do|does|to) ?not (?:[a-z]+ ){0,3}?"
+        r"(?:sell|resell|rent|monetize|monetise)\b"
         r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,14}? (?:for|against) (?:a |any )?"
         r"(?:fee|fees|payment|charge)\b"
         r"|\b(?:not|never|nor)\b(?! limited)(?: [a-z]+){0,6}? (?:used|use|using|exploited) (?:for|to make) (?:a )?"

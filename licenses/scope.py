@@ -123,10 +123,14 @@ def other_subject(statement: str) -> str | None:
     verb = _VERB_RE.search(statement)
     before = statement[: verb.start()] if verb else statement.partition(":")[0] if ":" in statement else ""
     subject = _CONTAINER_RE.sub(" ", normalise(before.rpartition(":")[2]))
-    if _DATA_NOUN_RE.search(subject):
+    # The last noun heads the subject: "this repository's code" speaks of code, "the code and data" of the data
+    elsewhere = [found for found in _ELSEWHERE_NOUN_RE.finditer(subject)]
+    data = [found for found in _DATA_NOUN_RE.finditer(subject)]
+    if not elsewhere or (data and data[-1].start() > elsewhere[-1].start()):
         return None
-    elsewhere = _ELSEWHERE_NOUN_RE.search(subject)
-    return elsewhere.group(0) if elsewhere else None
+    if data and re.search(r"\b(?:and|or|&)\b", subject[data[-1].end():elsewhere[-1].start()]):
+        return None  # "the data and the code": the data is in the subject too
+    return elsewhere[-1].group(0)
 
 
 def speaks_of_code(finding: Finding, norm: str, residual: str) -> bool:

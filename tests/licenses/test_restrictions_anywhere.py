@@ -139,6 +139,8 @@ def test_restrictions_in_other_card_values_and_datapackage_descriptions_count():
     "The data is CC BY 4.0. Cloudflare's trademarks are not licensed under CC BY-NC 4.0.",
     "The data is CC BY 4.0. This dataset is not licensed under CC BY-NC.",
     "The data is CC BY 4.0. We collected the reviews for research purposes. Copyright 2020 X. All rights reserved.",
+    "This repository's code is for non-commercial use only; the data is CC BY 4.0.",  # the last noun heads it
+    "The data is CC BY 4.0. We do not sell your data. We will not sell your personal information.",  # a promise
 ])
 def test_statements_about_something_other_than_the_data_do_not_restrict_it(notice):
     assert restriction_signals("NOTICE", notice) == []
@@ -159,6 +161,8 @@ def test_statements_about_something_other_than_the_data_do_not_restrict_it(notic
      "Non-commercial use only, including in software products."),
     ("Note: the models trained on this data may not be sold.",
      "Note: the models trained on this data may not be sold."),
+    ("The code and data are for non-commercial use.", "The code and data are for non-commercial use."),
+    ("Users must not resell the data.", "Users must not resell the data."),
 ])
 def test_restrictions_on_the_data_or_a_part_of_it_count(text, sentence):
     [found] = restrictions_in(text)
