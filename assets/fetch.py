@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -92,6 +93,9 @@ class RawStore:
                     digest.update(chunk)
                     size += len(chunk)
                     tmp.write(chunk)
+            except OSError as error:
+                os.unlink(tmp.name)
+                raise self._write_error(error, tmp.name) from None
             except BaseException:
                 os.unlink(tmp.name)
                 raise
@@ -114,11 +118,20 @@ class RawStore:
             if _identity(path) != before or os.path.getsize(tmp.name) != before[0]:
                 raise SourceRefused(f"{path} changed while it was being read; fetch it again")
             return self._settle(Path(tmp.name), sha256.result(), before[0])
+        except OSError as error:
+            os.unlink(tmp.name)
+            raise self._write_error(error, tmp.name) from None
         except BaseException:
             os.unlink(tmp.name)
             raise
         finally:
             tmp.close()
+
+    def _write_error(self, error: OSError, work_file: str) -> OSError:
+        """A failed write named by the raw store, not by its work file (a steward cannot act on that name)."""
+        if error.errno in (errno.ENOSPC, errno.EDQUOT) or work_file in (error.filename, error.filename2):
+            return OSError(error.errno, f"could not keep a copy in the raw store {self.root}: {error.strerror}")
+        return error
 
     def _settle(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
         final = self.root / sha256[:2] / sha256

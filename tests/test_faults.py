@@ -163,6 +163,7 @@ def test_a_full_disk_fails_the_run_and_the_summary_still_reports_it(crash_env, w
     line = next(line for line in process.stdout.splitlines() if line.startswith("crash-set"))
     assert line.split()[1:5] == ["CC0-1.0", "publish", "passed", snapshot_id]  # read back from the full disk
     assert "FAILED" in line and "No space left on device" in line
+    assert ".incoming-" not in line  # the raw store's work file means nothing to a steward
 
 
 def test_work_files_a_killed_run_left_are_removed_and_a_live_runs_kept(crash_env):
