@@ -3,6 +3,9 @@ without leaving a process behind."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import time
 
 import pyarrow as pa
@@ -10,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from checks.gx_duckdb import run_suite
-from checks.gx_worker import SuiteWorker
+from checks.gx_worker import PROJECT_ROOT, SuiteWorker
 from checks.suite import ExpectationSpec, Suite, SuiteError
 
 
@@ -45,3 +48,17 @@ def test_a_worker_never_asked_is_stopped_at_once():
     worker.stop()
     assert time.perf_counter() - started < 3
     assert worker._process.returncode is not None
+
+
+def test_the_worker_exits_without_pages_of_duckdb_leak_reports(tmp_path):
+    parquet = tmp_path / "one.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "island": ["Biscoe", "Dream"]}), parquet)
+    suite = Suite("one", (
+        ExpectationSpec("expect_column_values_to_be_unique", {"column": "id"}),
+        ExpectationSpec("expect_column_values_to_match_regex", {"column": "island", "regex": "^[A-Z]"}),
+    ), "suite.yaml")
+    worker = subprocess.run([sys.executable, "-m", "checks.gx_worker"], cwd=PROJECT_ROOT, capture_output=True,
+                            input=pickle.dumps((parquet, suite, tmp_path / "docs")), check=True)
+    kind, run = pickle.loads(worker.stdout)
+    assert kind == "ok" and run.success, run
+    assert b"nanobind" not in worker.stderr, worker.stderr.decode(errors="replace")[-2000:]
