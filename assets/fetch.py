@@ -20,7 +20,7 @@ from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, gunzipped, pinned_get
 from assets.html_page import refuse_html_file, refuse_html_response
-from assets.hub import scrub_token
+from assets.hub import scrub_token, without_progress_bars
 from assets.redaction import redact
 from assets.workfiles import hold
 
@@ -345,6 +345,7 @@ def _fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
     from huggingface_hub.errors import HfHubHTTPError
 
     source: Source = entry.source
+    without_progress_bars()
     try:
         info = HfApi().dataset_info(source.repo_id, revision=source.revision)
         commit = info.sha

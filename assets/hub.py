@@ -55,11 +55,22 @@ class HubTarget(dg.ConfigurableResource):
         would otherwise fall back to a token file left on the machine by `hf auth login`."""
         from huggingface_hub import HfApi
 
+        without_progress_bars()
         token = os.environ.get("HF_TOKEN")
         if not token:
             raise HubAccessError("HF_TOKEN is not set: publishing needs a Hub token with write access in the "
                                  "environment")
         return HfApi(token=token)
+
+
+def without_progress_bars() -> None:
+    """Turn off huggingface_hub's upload and download progress bars in this process: in a run's log they are
+    pages of redrawn bars, not news. HF_HUB_DISABLE_PROGRESS_BARS=0 in the environment keeps them."""
+    from huggingface_hub.constants import HF_HUB_DISABLE_PROGRESS_BARS
+    from huggingface_hub.utils import disable_progress_bars
+
+    if HF_HUB_DISABLE_PROGRESS_BARS is None:
+        disable_progress_bars()
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,10 @@ def seed_upstream_repos(catalog: Catalog, started: Started) -> None:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-    from assets.hub import hub_error_message
+    from assets.hub import hub_error_message, without_progress_bars
     from assets.messages import condensed
 
+    without_progress_bars()
     api = HfApi()
     for entry in catalog.entries:
         source = entry.source

@@ -358,3 +358,15 @@ def test_retry_delays_back_off_exponentially_and_cap_retry_after():
     assert [policy.delay(Failure({}), attempt) for attempt in (1, 2, 3)] == [1.0, 2.0, 4.0]
     assert policy.delay(Failure({"Retry-After": "7"}), 1) == 7.0
     assert policy.delay(Failure({"Retry-After": "3600"}), 1) == 30.0
+
+
+def test_uploads_through_the_publish_client_draw_no_progress_bars(capfd):
+    from assets.hub import HubTarget
+
+    api = HubTarget(namespace=f"quiet-{uuid.uuid4().hex[:8]}").client()
+    repo_id = api.create_repo(f"quiet-{uuid.uuid4().hex[:8]}/bars", repo_type="dataset").repo_id
+    api.upload_file(path_or_fileobj=b"PAR1" + bytes(4096), path_in_repo="data.parquet", repo_id=repo_id,
+                    repo_type="dataset")
+    hf_hub_download(repo_id, "data.parquet", repo_type="dataset")
+    err = capfd.readouterr().err
+    assert "%|" not in err and "Upload" not in err, err[-1000:]
