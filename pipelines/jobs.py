@@ -8,5 +8,7 @@ refresh_dataset = dg.define_asset_job(
     "refresh_dataset",
     selection=dg.AssetSelection.groups("ingest", "provenance", "store", "publish"),
     partitions_def=dataset_partitions,
-    description="Ingest → provenance → checks → snapshot → publish for one dataset of the catalog.",
+    description="The governed path for one catalog dataset (the partition), in order: ingest (raw_source) → "
+                "provenance (license_decision) → snapshot (Parquet, registered in DuckDB) → checks "
+                "(expectation_suite, expectation_warnings on the snapshot) → publish (hub_release).",
 )

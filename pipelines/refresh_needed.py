@@ -17,6 +17,7 @@ from licenses.policy import load_policy
 from pipelines.jobs import refresh_dataset
 
 INPUTS_TAG = "refresh/inputs"  # a run's fingerprint of the catalog entry, license policy and suite it ran with
+REASON_TAG = "refresh/reason"  # why the nightly requested the run, shown in the tick preview and on the run
 
 
 def refresh_inputs(entry: CatalogEntry) -> str:

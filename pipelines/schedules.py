@@ -6,20 +6,22 @@ from assets.catalog import load_catalog
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse
 from pipelines.jobs import refresh_dataset
-from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs, refresh_reason
+from pipelines.refresh_needed import INPUTS_TAG, REASON_TAG, refresh_inputs, refresh_reason
+
+DESCRIPTION = ("Every night at 02:00 UTC, one refresh_dataset run per catalog dataset whose source, catalog entry, "
+               "license policy or suite changed since its last successful run, or whose last run did not succeed. "
+               "Each run request names its dataset and the reason (tags dataset and refresh/reason); the tick's "
+               "log names each dataset left alone. The run queue (dagster.yaml) bounds how many run at once.")
 
 
 @dg.schedule(job=refresh_dataset, cron_schedule="0 2 * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.STOPPED)
+             default_status=dg.DefaultScheduleStatus.STOPPED, description=DESCRIPTION)
 def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):
-    """Every night at 02:00 UTC, one run per catalog dataset whose source, catalog entry, license policy or
-    suite changed since its last successful run, or whose last run did not succeed; the tick's log names each
-    dataset left alone and why. The run queue (dagster.yaml) bounds how many run at once."""
     date = context.scheduled_execution_time.strftime("%Y-%m-%d")
     catalog = load_catalog()
     requests, unchanged = [], []
     for dataset_id in dataset_partitions.get_partition_keys(dynamic_partitions_store=context.instance):
-        tags = {"trigger": "nightly"}
+        tags = {"trigger": "nightly", "dataset": dataset_id}
         try:
             entry = catalog.get(dataset_id)
             tags[INPUTS_TAG] = refresh_inputs(entry)
@@ -30,7 +32,13 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse)
             unchanged.append(dataset_id)
             continue
         context.log.info(f"{dataset_id}: refresh ({reason})")
+        tags[REASON_TAG] = reason
         requests.append(dg.RunRequest(run_key=f"{dataset_id}-{date}", partition_key=dataset_id, tags=tags))
     if unchanged:
         context.log.info(f"unchanged since their last successful run: {', '.join(unchanged)}")
-    return requests or dg.SkipReason(f"all {len(unchanged)} datasets unchanged since their last successful run")
+    if requests:
+        return requests
+    if not unchanged:
+        return dg.SkipReason("no datasets: the catalog_sensor adds one partition per catalog entry")
+    return dg.SkipReason(f"nothing to refresh: every dataset is unchanged since its last successful run "
+                         f"({', '.join(unchanged)})")

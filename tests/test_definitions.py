@@ -18,6 +18,15 @@ def test_definitions_load_and_validate():
     dg.Definitions.validate_loadable(defs)
 
 
+def test_schedule_sensor_and_job_say_what_they_do_and_the_job_lists_its_steps_in_order():
+    repository = defs.get_repository_def()
+    assert "02:00 UTC" in repository.get_schedule_def("nightly_refresh").description
+    assert "partition per catalog entry" in repository.get_sensor_def("catalog_sensor").description
+    description = defs.resolve_job_def("refresh_dataset").description
+    steps = ["raw_source", "license_decision", "snapshot", "expectation_suite", "hub_release"]
+    assert [description.index(step) for step in steps] == sorted(description.index(step) for step in steps)
+
+
 def test_the_steps_that_write_the_warehouse_share_one_pool():
     pools = {key: defs.resolve_assets_def(key).op.pool for key in ("license_decision", "snapshot")}
     assert pools == {"license_decision": "warehouse", "snapshot": "warehouse"}

@@ -360,15 +360,20 @@ def nightly_runs_what_changed(instance, workspace: Path) -> None:
     first = nightly_tick(instance, workspace)
     assert [(r.partition_key, r.run_key, r.tags["trigger"]) for r in first.run_requests] == [
         ("penguins", "penguins-2026-11-24", "nightly")]
+    # The tick preview lists run requests by their tags: each names its dataset and why it runs.
+    assert [(r.tags["dataset"], r.tags["refresh/reason"]) for r in first.run_requests] == [
+        ("penguins", "never refreshed")]
     run_requested(instance, first)
 
     unchanged = nightly_tick(instance, workspace)
-    assert unchanged.run_requests == [] and "unchanged" in unchanged.skip_message
+    assert unchanged.run_requests == [] and unchanged.skip_message == (
+        "nothing to refresh: every dataset is unchanged since its last successful run (penguins)")
 
     source = workspace / "catalog" / "data" / "penguins" / "penguins.csv"
     source.write_text(source.read_text() + source.read_text().splitlines()[1] + "\n")
     changed = nightly_tick(instance, workspace)
-    assert [r.partition_key for r in changed.run_requests] == ["penguins"]
+    assert [(r.tags["dataset"], r.tags["refresh/reason"]) for r in changed.run_requests] == [
+        ("penguins", "upstream changed (or could not be asked)")]
     run_requested(instance, changed)
     assert nightly_tick(instance, workspace).run_requests == []
 
