@@ -1,8 +1,8 @@
 """Scale-out. Real concurrent runs: two datasets refreshed at once by two processes (a steward's refresh while
-the nightly one runs, or a backfill), on one Dagster instance configured by the project's dagster.yaml and one
-warehouse, while a third process keeps reading the warehouse: every run succeeds, no lock error surfaces.
-And the same dagster.yaml with Postgres instance storage on a real, throwaway PostgreSQL server (skipped, with
-the reason, on a machine without PostgreSQL's server binaries)."""
+the nightly one runs, or a backfill), on one Dagster instance configured by the project's
+dagster_home/dagster.yaml and one warehouse, while a third process keeps reading the warehouse: every run
+succeeds, no lock error surfaces. And the same dagster.yaml with Postgres instance storage on a real, throwaway
+PostgreSQL server (skipped, with the reason, on a machine without PostgreSQL's server binaries)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def concurrent_catalog(root: Path) -> Path:
 def test_two_datasets_refreshed_at_once_both_succeed_without_lock_errors(tmp_path):
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
     warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "WAREHOUSE_PATH": warehouse.path,
            "CATALOG_PATH": str(concurrent_catalog(tmp_path)), "HUB_NAMESPACE": f"conc-{uuid.uuid4().hex[:8]}"}
@@ -132,7 +132,7 @@ def test_runs_partitions_and_pools_live_in_postgres(postgres, tmp_path, monkeypa
     from assets.store import snapshot
     from pipelines.definitions import defs
 
-    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    config = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
     config["storage"] = {"postgres": {"postgres_db": postgres}}
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
     monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
