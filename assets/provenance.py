@@ -8,7 +8,13 @@ from assets.catalog import load_catalog
 from assets.evidence import gather_evidence
 from assets.ingest import raw_source
 from assets.partitions import dataset_partitions
-from assets.steward import StewardReview, current_override, override_record, policy_and_sign_off
+from assets.steward import (
+    StewardReview,
+    StewardReviewError,
+    current_override,
+    override_record,
+    policy_and_sign_off,
+)
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from licenses import LicenseRelease, decide, load_policy
 
@@ -32,7 +38,12 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
     source = latest_source(warehouse, entry.id, context.run_id)
     evidence_files = {name: blob["path"] for name, blob in json.loads(source["evidence"]).items()}
     evidence = gather_evidence(entry, evidence_files)
-    override = current_override(config, warehouse, entry.id, source["raw_sha256"], context.run_id)
+    try:
+        override = current_override(config, warehouse, entry.id, source["raw_sha256"], context.run_id)
+    except StewardReviewError as error:
+        # The steward's own input: the run fails with what to change as its message, not a stack trace of ours.
+        raise dg.Failure(description=f"{entry.id}: launchpad config of license_decision: {error}",
+                         allow_retries=False) from None
     policy, sign_off = policy_and_sign_off(entry, override)
     decision = decide(evidence.signals, load_policy(policy), sign_off=sign_off)
     record = {

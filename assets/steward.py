@@ -13,7 +13,7 @@ from pydantic import Field
 
 from assets.catalog import CatalogEntry
 from assets.warehouse import Warehouse
-from licenses import SignOff, load_policy
+from licenses import PolicyError, SignOff, load_policy
 from licenses.release import PUBLIC_DOMAIN_NAME
 
 
@@ -38,7 +38,7 @@ class StewardReview(dg.Config):
 
 
 class StewardReviewError(ValueError):
-    """The launchpad config is not a valid override."""
+    """The launchpad config is not a valid override; the message says what to change."""
 
 
 def current_override(review: StewardReview, warehouse: Warehouse, dataset_id: str, raw_sha256: str,
@@ -105,4 +105,7 @@ def _validate(review: StewardReview) -> None:
         raise StewardReviewError("a public-domain sign-off needs evidence: the statement that puts the data in the "
                                  "public domain, which is published as its LICENSE")
     if review.policy:
-        load_policy(review.policy)  # an unknown policy fails here, naming the available ones, before it is recorded
+        try:  # an unknown policy fails here, naming the available ones, before it is recorded
+            load_policy(review.policy)
+        except PolicyError as error:
+            raise StewardReviewError(f"policy {review.policy!r}: {error}") from None

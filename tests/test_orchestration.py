@@ -294,6 +294,14 @@ def test_steward_sign_off_releases_a_quarantine_and_holds_for_the_same_bytes(wor
     assert metadata_of(withdrawn, "license_decision")["decision"] == "quarantine"
 
 
+def config_error(result) -> str:
+    """The message a steward reads first for a failed step: the error itself, with no cause beneath it."""
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    error, failure_data = failure.step_failure_data.error, failure.step_failure_data.user_failure_data
+    assert failure_data is not None and error.cause is None and failure_data.description in error.message
+    return failure_data.description
+
+
 def test_sign_off_never_releases_a_blocked_license_and_a_policy_override_needs_one(workspace, instance):
     write_catalog(workspace, [{**PENGUINS, "license": "CC-BY-NC-4.0"}])
     (workspace / "catalog" / "data" / "penguins" / "LICENSE").unlink()
@@ -304,6 +312,12 @@ def test_sign_off_never_releases_a_blocked_license_and_a_policy_override_needs_o
 
     unsigned = materialize(instance, decide, "penguins", steward(policy="research"), raise_on_error=False)
     assert not unsigned.success
+    assert config_error(unsigned) == ("penguins: launchpad config of license_decision: a steward override needs "
+                                      "signed_off_by and reason: who signs it off and why")
+    unknown = materialize(instance, decide, "penguins", steward(policy="nope", signed_off_by="Ada", reason="try"),
+                          raise_on_error=False)
+    assert config_error(unknown).startswith("penguins: launchpad config of license_decision: policy 'nope': no "
+                                            "license policy 'nope'; available: ")
     research = materialize(instance, decide, "penguins", steward(policy="research", signed_off_by="Ada",
                                                                  reason="internal research catalog"))
     assert metadata_of(research, "license_decision")["decision"] == "publish"
