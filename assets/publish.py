@@ -20,7 +20,7 @@ from assets.croissant import PARQUET, PublishedFile, croissant_document
 from assets.fetch import LICENSE_FILES, NOTICE_FILES
 from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retries
 from assets.hub_types import unloadable_reason
-from assets.partitions import dataset_partitions
+from assets.partitions import dataset_check_spec, dataset_partitions
 from assets.store import latest_checks, run_snapshot, snapshot
 from assets.warehouse import Warehouse
 from licenses import load_policy, spdx_text
@@ -47,26 +47,40 @@ class Release:
     commit_description: str
 
 
+PUBLISHED = dataset_check_spec(
+    "published", asset="hub_release",
+    description="Whether the dataset's current snapshot is on the Hub. Fails, naming why, for a dataset the gate "
+                "held back (blocked: its license forbids it; quarantined: it waits for a steward; its snapshot "
+                "not vetted): hub_release is then not materialised for that dataset, so it never looks published.",
+)
+
+
 @dg.asset(
     partitions_def=dataset_partitions,
     deps=[snapshot],
     group_name="publish",
     code_version="2",
     kinds={"huggingface"},
+    output_required=False,
+    check_specs=[PUBLISHED],
 )
-def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget) -> dg.MaterializeResult:
+def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget):
     """The snapshot published to the Hub as `<namespace>/<dataset>`: one commit holding the Parquet data, the
     dataset card, provenance.json, croissant.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a
-    snapshot whose license decision is `publish` and whose blocking checks passed is published; otherwise the
-    reason is recorded. Re-publishing a published snapshot makes no new commit; a failed publish is recorded
-    in `governance.snapshots.publish_error` and leaves the previous tag as it was."""
+    snapshot whose license decision is `publish` and whose blocking checks passed is published, and only then is
+    this asset materialised; otherwise its `published` check fails with the reason. Re-publishing a published
+    snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
+    the previous tag as it was."""
     entry = load_catalog().get(context.partition_key)
     source, snapshot_id, snapshot_row = run_snapshot(warehouse, entry, context.run_id)
     dataset_row = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [entry.id])
     refusal = publish_refusal(dataset_row, snapshot_row)
     if refusal:
+        # A policy outcome, not a fault: the step succeeds, the asset stays unmaterialised for this dataset.
         context.log.warning(f"{entry.id}: not published: {refusal}")
-        return dg.MaterializeResult(metadata={"published": False, "reason": refusal, "snapshot_id": snapshot_id})
+        yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                  description=refusal, metadata={"reason": refusal, "snapshot_id": snapshot_id})
+        return
     repo_id = hub.repo_id(entry.id)
     try:
         api = hub.client()
@@ -81,12 +95,15 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
         record_publish_failure(warehouse, snapshot_id, message)
         raise PublishError(message) from None
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
-    url = f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}"
-    return dg.MaterializeResult(
-        metadata={"published": True, "new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id,
-                  "commit": commit_oid, "files": sorted(release.files), "dagster/uri": dg.MetadataValue.url(url)},
+    url = dg.MetadataValue.url(f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}")
+    yield dg.MaterializeResult(
+        metadata={"new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id, "commit": commit_oid,
+                  "files": sorted(release.files), "hub_url": url, "dagster/uri": url},
         data_version=dg.DataVersion(commit_oid),
     )
+    yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=True,
+                              description=f"published as {repo_id}@{snapshot_id}",
+                              metadata={"snapshot_id": snapshot_id, "hub_url": url})
 
 
 def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str | None:
@@ -96,7 +113,8 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
     if snapshot_row.get("retired_at"):
         return "the snapshot was retired: its files are gone"
     if dataset_row["decision"] != "publish":
-        return f"license decision is {dataset_row['decision']}: {dataset_row['decision_reason']}"
+        outcome = "quarantined" if dataset_row["decision"] == "quarantine" else dataset_row["decision"]
+        return f"{outcome}: {dataset_row['decision_reason']}"
     if snapshot_row["checks_passed"] is None:
         return "quality checks have not run on this snapshot"
     if not snapshot_row["checks_passed"]:

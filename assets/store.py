@@ -191,7 +191,8 @@ def source_location(entry: CatalogEntry, source: dict) -> dict:
 
 def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str,
                     retired: list[str] | None = None) -> dg.MaterializeResult:
-    """Everything a steward needs on the materialisation: data, license, decision, checks, provenance."""
+    """What the snapshot knows when it is made: data, license, decision, provenance. Its checks' outcomes are on
+    its checks (they run right after it), the Hub URL on hub_release (made later, and only when published)."""
     row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
     dataset = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [row["dataset_id"]])
     record = warehouse.fetch_one("SELECT record FROM governance.provenance WHERE snapshot_id = ?", [snapshot_id])
@@ -208,16 +209,10 @@ def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str,
         "license": dg.MetadataValue.md(license_summary(decision)),
         "decision": decision["decision"],
         "decision_reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision["reasons"]) or "none"),
-        "checks": dg.MetadataValue.md(checks_summary(warehouse, snapshot_id)),
         "provenance": dg.MetadataValue.json(json.loads(record["record"])),
         "content_sha256": row["content_sha256"],
         "parquet_sha256": row["parquet_sha256"],
     }
-    if row["published_tag"]:
-        from huggingface_hub import constants
-
-        metadata["hub_url"] = dg.MetadataValue.url(
-            f"{constants.ENDPOINT}/datasets/{row['published_repo']}/tree/{row['published_tag']}")
     if retired:
         metadata["retired_by_retention"] = retired
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(snapshot_id))
@@ -235,18 +230,6 @@ def license_summary(decision: dict) -> str:
     ]
     if sign_off:
         lines += ["", f"Signed off by {sign_off['who']} on {sign_off['when']}: {sign_off['why']}"]
-    return "\n".join(lines)
-
-
-def checks_summary(warehouse: Warehouse, snapshot_id: str) -> str:
-    """The latest outcome of each expectation on this snapshot. A new snapshot has none yet: its checks run
-    right after this step and show on the asset's Checks tab."""
-    outcomes = latest_checks(warehouse, snapshot_id)
-    if not outcomes:
-        return "pending: the expectation suite runs on this snapshot right after this step"
-    failed = [o for o in outcomes if not o["passed"]]
-    lines = [f"{len(outcomes) - len(failed)} of {len(outcomes)} expectations passed"]
-    lines += [f"- **failed** {o['check_name']} ({o['severity']})" for o in failed]
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from assets.catalog import load_catalog
+from assets.partitions import dataset_check_spec
 from assets.store import run_snapshot, snapshot
 from assets.warehouse import Warehouse
 from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance
@@ -19,14 +20,14 @@ from checks.gx_worker import SuiteWorker
 from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
 from checks.suite import Suite, check_columns_exist, load_suite
 
-BLOCKING = dg.AssetCheckSpec(
-    "expectation_suite", asset=snapshot, blocking=True,
+BLOCKING = dataset_check_spec(
+    "expectation_suite", asset=snapshot.key, blocking=True,
     description="The dataset's ERROR-severity checks: its expectations (checks/suites/<dataset>.yaml, or the "
                 "default suite) and the governance checks at ERROR (by default license consistency, "
                 "attribution and the CSV header). A failure blocks publication of the snapshot.",
 )
-WARNINGS = dg.AssetCheckSpec(
-    "expectation_warnings", asset=snapshot,
+WARNINGS = dataset_check_spec(
+    "expectation_warnings", asset=snapshot.key,
     description="The dataset's WARN-severity checks (by default personal data, duplicate rows, schema drift and "
                 "row-count change against the previous snapshot): shown to stewards, never blocking.",
 )

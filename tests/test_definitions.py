@@ -11,7 +11,10 @@ def test_definitions_load_and_validate():
     asset_keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
     assert asset_keys == {"raw_source", "license_decision", "snapshot", "hub_release"}
     check_names = {key.name for key in repository.asset_graph.asset_check_keys}
-    assert check_names == {"expectation_suite", "expectation_warnings"}
+    assert check_names == {"expectation_suite", "expectation_warnings", "published"}
+    # Each evaluation names its dataset: every check is partitioned as its asset is.
+    assert {repository.asset_graph.get(key).partitions_def.name for key in repository.asset_graph.asset_check_keys} \
+        == {"datasets"}
     assert defs.resolve_job_def("refresh_dataset").partitions_def.name == "datasets"
     assert {s.name for s in repository.schedule_defs} == {"nightly_refresh"}
     assert {s.name for s in repository.sensor_defs} == {"catalog_sensor"}

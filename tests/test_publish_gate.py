@@ -53,9 +53,10 @@ def test_publish_asset_alone_refuses_a_blocked_license(catalog_dir):
         instance.add_dynamic_partitions("datasets", ["nc-rows"])
         result = dg.materialize([hub_release], partition_key="nc-rows", instance=instance,
                                 resources=defs.resources)
-    metadata = result.asset_materializations_for_node("hub_release")[0].metadata
-    assert metadata["published"].value is False
-    assert "non-commercial" in metadata["reason"].value
+    assert result.success and not result.asset_materializations_for_node("hub_release")  # never looks published
+    [published] = result.get_asset_check_evaluations()
+    assert not published.passed and published.partition == "nc-rows"
+    assert published.description.startswith("blocked: ") and "non-commercial" in published.description
     assert not HfApi().repo_exists(f"{os.environ['HUB_NAMESPACE']}/nc-rows", repo_type="dataset")
 
 
