@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +115,6 @@ def download(repo_id: str, revision: str) -> tuple[dict[str, Path], str]:
 def download_failure(error: Exception, repo_id: str, revision: str) -> str | None:
     """One line naming why the snapshot could not be downloaded, or None for an error that is not the Hub's or the
     network's (a bug, shown with its traceback). Never the token."""
-    import os
-
     from huggingface_hub import constants
     from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError,
                                         OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
