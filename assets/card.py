@@ -78,7 +78,7 @@ def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, che
         "",
         *[f"- {c['check_name']} ({c['severity']}): {'passed' if c['passed'] else 'FAILED'}" for c in checks],
         "",
-        *usage_section(repo_id, provenance["snapshot_id"]),
+        *usage_section(repo_id, provenance["snapshot_id"], files),
     ])
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
@@ -178,7 +178,10 @@ def files_section(files: list[PublishedFile]) -> list[str]:
     ]
 
 
-def usage_section(repo_id: str, tag: str) -> list[str]:
+def usage_section(repo_id: str, tag: str, files: list[PublishedFile]) -> list[str]:
+    """How to load the snapshot, and how any Hub user checks it with standard tools (the sha256s are in this card,
+    `croissant.json` and `provenance.json`); the publishing project's own command is named as the full check."""
+    folder = repo_id.rpartition("/")[2]
     return [
         "## Load",
         "",
@@ -189,12 +192,23 @@ def usage_section(repo_id: str, tag: str) -> list[str]:
         "",
         "## Verify",
         "",
-        "Download the snapshot and check every file's sha256 against `provenance.json` and `croissant.json`; the "
-        "command also prints the license, its obligations and whether commercial use is allowed:",
+        "Every file's sha256 is listed under Files above and in `croissant.json` (the data files' also in "
+        "`provenance.json`). Download the snapshot at its tag with `huggingface_hub`'s `hf` command and check "
+        "them with `sha256sum`:",
         "",
         "```bash",
-        f"uv run python -m pipelines.verify {repo_id} --revision {tag}",
+        f"hf download {repo_id} --repo-type dataset --revision {tag} --local-dir {folder}",
+        f"cd {folder} && sha256sum -c <<'EOF'",
+        *[f"{file.sha256}  {file.path}" for file in files],
+        "EOF",
         "```",
         "",
+        f"`hf cache verify {repo_id} --repo-type dataset --revision {tag}` checks what `load_dataset` or "
+        "`hf_hub_download` put in the Hugging Face cache against the Hub's own checksums.",
+        "",
+        "The full check, with the code of the pipeline that published this snapshot (open-data-governance): "
+        f"`uv run python -m pipelines.verify {repo_id} --revision {tag}` also checks that `provenance.json` and "
+        "`croissant.json` agree on every file and on the license, and prints the license, its obligations and "
+        "whether commercial use is allowed.",
+        "",
     ]
-

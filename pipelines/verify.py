@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,38 @@ def download(repo_id: str, revision: str) -> tuple[dict[str, Path], str]:
     return files, info.sha
 
 
+def download_failure(error: Exception, repo_id: str, revision: str) -> str | None:
+    """One line naming why the snapshot could not be downloaded, or None for an error that is not the Hub's or the
+    network's (a bug, shown with its traceback). Never the token."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError,
+                                        OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
+
+    from assets.hub import hub_error_message, scrub_token
+
+    # The Hub answers a missing repo and a private one alike (401 RepoNotFound): it never says which.
+    visible = "with this token" if os.environ.get("HF_TOKEN") else "without a token (set HF_TOKEN for a private one)"
+    if isinstance(error, GatedRepoError):
+        return f"dataset repo {repo_id} is gated: request access on the Hub, then set HF_TOKEN"
+    if isinstance(error, RepositoryNotFoundError):
+        return f"dataset repo {repo_id} not found or not visible {visible} on {constants.ENDPOINT}"
+    if isinstance(error, RevisionNotFoundError):
+        return f"revision {revision} of {repo_id} not found or not visible {visible} on {constants.ENDPOINT}"
+    if isinstance(error, (OfflineModeIsEnabled, LocalEntryNotFoundError)) or _is_connection_failure(error):
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return scrub_token(f"cannot reach the Hub at {constants.ENDPOINT} ({type(error).__name__}: {reason}); "
+                           "check the network, or HF_ENDPOINT for another Hub")
+    if isinstance(error, HfHubHTTPError):
+        return hub_error_message(error)
+    return None
+
+
+def _is_connection_failure(error: Exception) -> bool:
+    from httpx2 import TransportError  # connection refused, name resolution failure, timeouts
+
+    return isinstance(error, (TransportError, ConnectionError))
+
+
 def print_report(repo_id: str, revision: str, commit: str, result: Verification) -> None:
     record = result.provenance
     license_record = record["license"]
@@ -136,15 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("repo_id", help="the published dataset repo, e.g. open-data/palmer-penguins")
     parser.add_argument("--revision", required=True, help="the snapshot tag (or a commit sha)")
     args = parser.parse_args(argv)
-    from huggingface_hub.errors import HfHubHTTPError
-
-    from assets.hub import hub_error_message
-
     where = f"{args.repo_id}@{args.revision}"
     try:
         files, commit = download(args.repo_id, args.revision)
-    except HfHubHTTPError as error:
-        print(f"verification FAILED for {where}: cannot download it: {hub_error_message(error)}", file=sys.stderr)
+    except Exception as error:
+        cause = download_failure(error, args.repo_id, args.revision)
+        if cause is None:
+            raise
+        print(f"verification FAILED for {where}: cannot download it: {cause}", file=sys.stderr)
         return 1
     result = verify_files(files)
     if result.problems:
