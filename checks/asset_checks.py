@@ -22,7 +22,7 @@ from checks.suite import Suite, check_columns_exist, load_suite
 
 BLOCKING = dataset_check_spec(
     "expectation_suite", asset=snapshot.key, blocking=True,
-    description="The dataset's ERROR-severity checks: its expectations (checks/suites/<dataset>.yaml, or the "
+    description="The dataset's ERROR-severity checks: its expectations (`checks/suites/{dataset id}.yaml`, or the "
                 "default suite) and the governance checks at ERROR (by default license consistency, "
                 "attribution and the CSV header). A failure blocks publication of the snapshot.",
 )

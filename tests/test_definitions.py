@@ -1,5 +1,6 @@
 """Loading every definition fails fast on a broken import or a wiring mistake."""
 
+import re
 
 import dagster as dg
 
@@ -46,3 +47,21 @@ def test_catalog_sensor_adds_and_removes_partitions():
     removed = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
     assert sorted(added[0].partition_keys) == sorted(load_catalog().ids)
     assert removed[0].partition_keys == ["dropped-from-catalog"]
+
+
+def test_descriptions_have_no_placeholder_the_ui_would_swallow_as_an_html_tag():
+    """The UI renders descriptions as markdown, where a bare `<dataset>` is an unknown HTML tag and vanishes."""
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    descriptions = {
+        **{key.to_user_string(): graph.get_check_spec(key).description for key in graph.asset_check_keys},
+        **{key.to_user_string(): graph.get(key).description for key in graph.get_all_asset_keys()},
+        "refresh_dataset": defs.resolve_job_def("refresh_dataset").description,
+        **{s.name: s.description for s in [*repository.schedule_defs, *repository.sensor_defs]},
+    }
+    assert all(descriptions.values()), [name for name, text in descriptions.items() if not text]
+    outside_code = {name: re.sub(r"`[^`]*`", "", text) for name, text in descriptions.items()}
+    assert {name: re.findall(r"<[A-Za-z/][^>]*>", text) for name, text in outside_code.items()
+            if re.search(r"<[A-Za-z/][^>]*>", text)} == {}
+    assert "`checks/suites/{dataset id}.yaml`" in graph.get_check_spec(
+        dg.AssetCheckKey(dg.AssetKey("snapshot"), "expectation_suite")).description
