@@ -15,9 +15,10 @@ from assets.partitions import dataset_check_spec
 from assets.store import run_snapshot, snapshot
 from assets.warehouse import Warehouse
 from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance
-from checks.gx_duckdb import SAMPLE_SIZE, ExpectationOutcome, SuiteRun
+from checks.gx_duckdb import ExpectationOutcome, SuiteRun
 from checks.gx_worker import SuiteWorker
 from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
+from checks.results_table import results_table
 from checks.suite import Suite, check_columns_exist, load_suite
 
 BLOCKING = dataset_check_spec(
@@ -31,7 +32,6 @@ WARNINGS = dataset_check_spec(
     description="The dataset's WARN-severity checks (by default personal data, duplicate rows, schema drift and "
                 "row-count change against the previous snapshot): shown to stewards, never blocking.",
 )
-MAX_CELL = 120  # characters of one value in the results table
 
 
 class GreatExpectations(dg.ConfigurableResource):
@@ -107,7 +107,7 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
             "governance_checks": len(checks),
             "failed": len(failed),
             "failed_checks": ", ".join(failed) or "none",
-            "results": dg.MetadataValue.md(results_markdown(expectations, checks)),
+            "results": results_table([*expectations, *checks]),
             "duration_s": round(evaluation.suite_s, 3),
             "governance_duration_s": round(evaluation.governance_s, 3),
             "reused_from_run": evaluation.reused_from_run or "",
@@ -151,43 +151,3 @@ def dataset_record(warehouse: Warehouse, snapshot_row: dict) -> DatasetRecord:
         previous=PreviousSnapshot(previous["snapshot_id"], previous["row_count"], json.loads(previous["columns"]))
         if previous else None,
     )
-
-
-def results_markdown(expectations: list[ExpectationOutcome], governance: list[ExpectationOutcome]) -> str:
-    return "\n\n".join([
-        "#### Expectations (Great Expectations)", outcome_table(expectations, "no expectations at this severity"),
-        "#### Governance", outcome_table(governance, "no governance checks at this severity"),
-    ])
-
-
-def outcome_table(outcomes: list[ExpectationOutcome], empty: str) -> str:
-    if not outcomes:
-        return empty
-    lines = ["| check | passed | observed | unexpected | sample values (masked) |", "|---|---|---|---|---|"]
-    for o in outcomes:
-        observed = o.observed.get("observed_value", o.observed.get("error", _values(o.observed)))
-        samples = ", ".join(str(v)[:40] for v in o.sample_values[:SAMPLE_SIZE])
-        lines.append(f"| {_cell(o.name)} | {'yes' if o.passed else '**no**'} | {_cell(observed)}"
-                     f" | {_cell(_unexpected(o.observed))} | {_cell(samples)} |")
-    return "\n".join(lines)
-
-
-def _values(observed: dict) -> str:
-    """What a GX column expectation looked at, when it reports no single observed value."""
-    if "element_count" not in observed:
-        return ""
-    return f"{observed['element_count']} values, {observed.get('missing_count') or 0} null"
-
-
-def _unexpected(observed: dict) -> str:
-    count, percent = observed.get("unexpected_count"), observed.get("unexpected_percent")
-    if count is None:
-        return ""
-    return f"{count} ({percent:.2f}%)" if isinstance(percent, (int, float)) else str(count)
-
-
-def _cell(value: object) -> str:
-    """One markdown table cell: a pipe or a line break in a value would break the table."""
-    text = " ".join(str(value).split())
-    text = text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
-    return text.replace("|", "\\|")

@@ -106,20 +106,33 @@ def test_warn_failures_do_not_block_and_never_store_personal_data(catalog_dir):
 
 
 def test_dagster_check_results_carry_severity_and_masked_samples(catalog_dir):
+    """What the checks tab reads: each evaluation in the instance's event log has a table with one row per check
+    at its severity, masked samples as plain text, and no markdown where a `*` mask would become emphasis."""
     from pipelines.definitions import defs
 
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("datasets", ["contacts"])
-        result = defs.resolve_job_def("refresh_dataset").execute_in_process(
+        run = defs.resolve_job_def("refresh_dataset").execute_in_process(
             partition_key="contacts", instance=instance, raise_on_error=False)
-    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+        logged = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    evaluations = {e.check_name: e for e in (entry.dagster_event.event_specific_data for entry in logged)}
     warnings, blocking = evaluations["expectation_warnings"], evaluations["expectation_suite"]
     assert warnings.passed is False and warnings.severity == dg.AssetCheckSeverity.WARN
     assert blocking.passed is True and blocking.severity == dg.AssetCheckSeverity.ERROR
-    table = warnings.metadata["results"].value
-    assert "| pii | **no** |" in table and "j***@e***.org" in table and "duplicate_rows" in table
+    for evaluation, severity in ((warnings, "WARN"), (blocking, "ERROR")):
+        table = evaluation.metadata["results"]
+        assert isinstance(table, dg.TableMetadataValue)
+        rows = [record.data for record in table.records]
+        assert len(rows) == evaluation.metadata["expectations"].value + \
+            evaluation.metadata["governance_checks"].value
+        assert {row["severity"] for row in rows} == {severity}
+        assert not any(isinstance(entry, dg.MarkdownMetadataValue) for entry in evaluation.metadata.values())
+    rows = {row.data["expectation"]: row.data for row in warnings.metadata["results"].records}
+    assert (rows["pii"]["passed"], rows["duplicate_rows"]["passed"]) == (False, False)
+    assert rows["pii"]["sample values (masked)"] == "contact: j***@e***.org, contact: 203.0.*.*"
+    blocking_rows = {row.data["expectation"]: row.data for row in blocking.metadata["results"].records}
+    assert blocking_rows["license_consistency"]["passed"] is True
     assert warnings.metadata["failed_checks"].value == "pii, duplicate_rows"
-    assert "license_consistency" in blocking.metadata["results"].value
     for raw in RAW_PII:
         assert all(raw not in str(entry.value) for e in evaluations.values() for entry in e.metadata.values())
 

@@ -322,12 +322,21 @@ def test_a_check_that_duckdb_cannot_run_fails_alone(pii_parquet, monkeypatch):
     assert outcomes["duplicate_rows"].passed and len(outcomes) == 7
 
 
-def test_the_results_table_keeps_one_row_per_check_whatever_the_values():
-    from checks.asset_checks import outcome_table
+def test_the_results_table_has_one_plain_text_row_per_check_with_its_severity():
+    from checks.gx_duckdb import ExpectationOutcome
     from checks.governance import outcome
+    from checks.results_table import results_table
 
-    tricky = outcome("pii", WARN, False, "a | b\nc", {"unexpected_count": 2}, ["x|y"])
-    lines = outcome_table([tricky], "none").splitlines()
-    assert len(lines) == 3
-    assert lines[2] == "| pii | **no** | a \\| b c | 2 | x\\|y |"
-    assert outcome_table([], "nothing here") == "nothing here"
+    tricky = outcome("pii", WARN, False, "a | b\nc", {"unexpected_count": 2}, ["contact: +@*q*.com", "x|y"])
+    gx = ExpectationOutcome("not_null:id", "expect_column_values_to_not_be_null", "id", "ERROR", True,
+                            {"element_count": 4, "unexpected_count": 0, "unexpected_percent": 0.0}, [])
+    table = results_table([gx, tricky])
+    assert [c.name for c in table.schema.columns][:5] == ["expectation", "kind", "column", "severity", "passed"]
+    assert [record.data for record in table.records] == [
+        {"expectation": "not_null:id", "kind": "Great Expectations", "column": "id", "severity": "ERROR",
+         "passed": True, "observed value": "4 values, 0 null", "unexpected": "0 (0.00%)",
+         "sample values (masked)": ""},
+        {"expectation": "pii", "kind": "governance", "column": "", "severity": "WARN", "passed": False,
+         "observed value": "a | b c", "unexpected": "2", "sample values (masked)": "contact: +@*q*.com, x|y"},
+    ]
+    assert results_table([]).records == []
