@@ -14,6 +14,8 @@ or `- Error: ...` lines to `Accept: text/plain`) and by a commit adding README.m
 `license` (string or list) not among the Hub's ids (`hub_license_ids.txt`, from hub-docs), `license: other`
 without `license_name` or `license_link`, a `license_name` that is not a lowercase id, and, for datasets, a
 `configs` entry without `config_name` or a `data_files` mapping without `split` / `path` (`card_rules`).
+
+A dataset's web URL (`/datasets/<ns>/<name>[/tree/<rev>]`) answers a browser with an HTML page (`pages`).
 """
 
 from .server import HubServer

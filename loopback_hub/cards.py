@@ -32,6 +32,11 @@ def card_metadata(readme_text: str) -> dict[str, Any] | None:
     return metadata
 
 
+def card_text(readme_text: str) -> str:
+    """The README without its YAML front matter: what the Hub renders as the card."""
+    return _FRONT_MATTER.sub("", readme_text, count=1)
+
+
 def card_errors(readme_text: str, repo_type: str) -> list[str]:
     """Why the Hub would refuse this README's metadata (malformed YAML or a broken rule); empty when it would not."""
     try:

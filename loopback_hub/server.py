@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
-from . import read_routes, write_routes, xet_cas
+from . import pages, read_routes, write_routes, xet_cas
 from .context import ROLES, HubContext, Route
 from .errors import HubError
 from .faults import Fault
@@ -26,7 +26,8 @@ from .transport import Request, Response, copy_file_range, error_response, json_
 logger = logging.getLogger("loopback_hub")
 
 _ROUTES: list[tuple[re.Pattern[str], Route]] = [
-    (re.compile(route.pattern + r"/?\Z"), route) for route in read_routes.ROUTES + write_routes.ROUTES + xet_cas.ROUTES
+    (re.compile(route.pattern + r"/?\Z"), route)
+    for route in read_routes.ROUTES + write_routes.ROUTES + xet_cas.ROUTES + pages.ROUTES
 ]
 
 

@@ -1,11 +1,16 @@
 """Loopback services for the local demo and the tests: an HTTP file server for the catalog's HTTP sources and,
-when HF_ENDPOINT is not set, the project's loopback Hub (seeded with the catalog's upstream Hub datasets)."""
+when HF_ENDPOINT is not set, the project's loopback Hub (seeded with the catalog's upstream Hub datasets).
+
+They listen on fixed ports (LOOPBACK_HUB_PORT, CATALOG_HTTP_PORT) so that the links a run records (the Hub URL,
+a source's URL) still open when the services are started again later; 0 picks any free port, as the tests do."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import secrets
+import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -16,19 +21,51 @@ from typing import Iterator
 from assets.catalog import Catalog
 
 
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_PORTS = {"LOOPBACK_HUB_PORT": 8808, "CATALOG_HTTP_PORT": 8809}
+
+
+class ServiceStartError(RuntimeError):
+    """A local service cannot listen where it is configured to: the message is one line, for the user."""
+
+
+def service_port(variable: str) -> int:
+    """The port a local service listens on: the variable's value, else its fixed default; 0 is any free port."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return DEFAULT_PORTS[variable]
+    if not value.isdigit() or int(value) > 65535:
+        raise ServiceStartError(f"{variable} must be a port number from 0 to 65535 (0: any free port), got {value!r}")
+    return int(value)
+
+
+@contextmanager
+def port_in_use_explained(variable: str, port: int, service: str) -> Iterator[None]:
+    """Turn a refused bind into one line naming the port and the variable that sets it."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        reason = "is in use" if error.errno == errno.EADDRINUSE else "may not be opened by this user"
+        raise ServiceStartError(f"cannot start the {service}: port {port} on {LOCAL_HOST} {reason}; set {variable} "
+                                "to a free port (0: any free port) or stop what holds it (if that is "
+                                "pipelines.local_services, run the export line it printed instead)") from None
+
+
 class QuietFileHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         pass
 
 
 @contextmanager
-def file_server(root: Path) -> Iterator[str]:
+def file_server(root: Path, port: int = 0) -> Iterator[str]:
     handler = functools.partial(QuietFileHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer((LOCAL_HOST, port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{LOCAL_HOST}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -44,18 +81,23 @@ class Started:
 def local_services(catalog: Catalog, state_dir: Path) -> Iterator[Started]:
     """Start what the environment does not already provide; yields what was started and which Hub-sourced
     datasets could not have their upstream repo seeded. Must run before huggingface_hub is imported: the client
-    reads HF_ENDPOINT once, at import."""
+    reads HF_ENDPOINT once, at import. Raises ServiceStartError when a service's port cannot be opened."""
     started = Started()
     with ExitStack() as stack:
         if "CATALOG_HTTP_BASE" not in os.environ:
-            base = stack.enter_context(file_server(catalog.path.parent / "data"))
+            port = service_port("CATALOG_HTTP_PORT")
+            with port_in_use_explained("CATALOG_HTTP_PORT", port, "HTTP file server for the catalog"):
+                base = stack.enter_context(file_server(catalog.path.parent / "data", port))
             stack.enter_context(environment(CATALOG_HTTP_BASE=base))
             started.lines.append(f"started an HTTP file server for the catalog's HTTP sources at {base}")
         if "HF_ENDPOINT" not in os.environ:
             from loopback_hub import HubServer
 
             token = os.environ.get("HF_TOKEN") or f"hf_{secrets.token_hex(16)}"
-            hub = stack.enter_context(HubServer(state_dir / "loopback_hub", tokens={token: "write"}))
+            port = service_port("LOOPBACK_HUB_PORT")
+            hub = HubServer(state_dir / "loopback_hub", tokens={token: "write"}, host=LOCAL_HOST, port=port)
+            with port_in_use_explained("LOOPBACK_HUB_PORT", port, "loopback Hub"):
+                stack.enter_context(hub)
             # The demo's Hub is its own public address: croissant.json names the repos there.
             stack.enter_context(environment(HF_ENDPOINT=hub.url, HF_TOKEN=token,
                                             HUB_PUBLIC_URL=os.environ.get("HUB_PUBLIC_URL") or hub.url))
@@ -125,16 +167,20 @@ def main() -> None:
     from assets.catalog import load_catalog
 
     state_dir = Path(os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb")).resolve().parent
-    with local_services(load_catalog(), state_dir) as started:
-        for line in [*started.lines, *started.seed_failures.values()]:
-            print(line, flush=True)
-        print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']}"
-              f" HUB_PUBLIC_URL={os.environ.get('HUB_PUBLIC_URL') or os.environ['HF_ENDPOINT']}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    try:
+        with local_services(load_catalog(), state_dir) as started:
+            for line in [*started.lines, *started.seed_failures.values()]:
+                print(line, flush=True)
+            print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} "
+                  f"CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']} "
+                  f"HUB_PUBLIC_URL={os.environ.get('HUB_PUBLIC_URL') or os.environ['HF_ENDPOINT']}", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    except ServiceStartError as error:
+        sys.exit(f"error: {error}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 from assets.catalog import Catalog, CatalogError, load_catalog
 from assets.messages import condensed
 from assets.warehouse import Warehouse
-from pipelines.local_services import local_services
+from pipelines.local_services import ServiceStartError, local_services
 from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs
 from pipelines.summary import dataset_summary, format_table
 
@@ -43,12 +43,16 @@ def main(argv: list[str] | None = None) -> int:
                 if dataset_id not in catalog.ids}
     if not args.dataset:
         failures |= {label: problem for label, problem in catalog.problems.items() if label not in catalog.ids}
-    with local_services(catalog, warehouse_path.resolve().parent) as started:
-        for line in started.lines:
-            print(line)
-        failures |= {dataset_id: reason for dataset_id, reason in started.seed_failures.items()
-                     if dataset_id in requested}
-        outcomes = run_datasets(catalog, [d for d in requested if d not in failures], force=args.force)
+    try:
+        with local_services(catalog, warehouse_path.resolve().parent) as started:
+            for line in started.lines:
+                print(line)
+            failures |= {dataset_id: reason for dataset_id, reason in started.seed_failures.items()
+                         if dataset_id in requested}
+            outcomes = run_datasets(catalog, [d for d in requested if d not in failures], force=args.force)
+    except ServiceStartError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     warehouse = Warehouse(path=str(warehouse_path))
     outcomes |= {label: dataset_summary(warehouse, label, problem) for label, problem in failures.items()}
     print(format_table([outcomes[label] for label in dict.fromkeys([*requested, *failures])]))

@@ -27,6 +27,9 @@ def pytest_configure(config):
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "GX_ANALYTICS_ENABLED": "False",
         "HF_TOKEN": WRITE_TOKEN,
+        # Any free port: test runs side by side must not compete for the local services' fixed defaults.
+        "LOOPBACK_HUB_PORT": "0",
+        "CATALOG_HTTP_PORT": "0",
     })
     os.environ.pop("CATALOG_PATH", None)
     from loopback_hub import HubServer

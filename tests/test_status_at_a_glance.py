@@ -5,6 +5,7 @@ names its dataset, and a first run's snapshot metadata holds nothing it learns o
 from __future__ import annotations
 
 import os
+import urllib.request
 import uuid
 
 import dagster as dg
@@ -91,6 +92,18 @@ def test_a_dataset_held_back_has_a_failed_published_check_naming_why(instance):
     assert published["nc-rows"].description.startswith("blocked: ")
     assert "non-commercial" in published["nc-rows"].description
     assert published["unlicensed-rows"].description.startswith("quarantined: ")
+
+
+def test_the_hub_links_in_metadata_open_as_the_dataset_page(instance):
+    """The UI's Hub link (`hub_url` / `dagster/uri`) answers a browser with the release's page, not an API error."""
+    (record,) = instance.fetch_materializations(dg.AssetKey("hub_release"), limit=10).records
+    metadata = record.asset_materialization.metadata
+    assert metadata["dagster/uri"].value == metadata["hub_url"].value
+    with urllib.request.urlopen(metadata["hub_url"].value, timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/html")
+        html = response.read().decode()
+    assert "<h1>open-rows (fixture)</h1>" in html  # the card's heading, rendered
+    assert "license:cc0-1.0" in html and "provenance.json</a>" in html and "croissant.json</a>" in html
 
 
 def test_every_check_evaluation_names_its_dataset(instance):
