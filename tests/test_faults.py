@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -86,17 +88,25 @@ def test_sigkill_at_any_stage_then_rerun_completes(crash_env):
     assert [t.name for t in tags] == [snapshot_id]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """The snapshot folder on a 1 MB tmpfs, so the Parquet write runs out of space (needs root to mount)."""
-    mount_point = tmp_path / "warehouse" / "snapshots"
+@contextmanager
+def tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
+    """A small tmpfs at `mount_point` for the block (needs root to mount; the test skips otherwise)."""
     mount_point.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
                              capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=True)
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """The snapshot folder on a 1 MB tmpfs, so the Parquet write runs out of space."""
+    with tmpfs(tmp_path / "warehouse" / "snapshots", "1m") as mount_point:
+        yield mount_point
 
 
 def test_full_disk_during_the_parquet_write_fails_cleanly(crash_env, small_disk, capfd):
@@ -124,15 +134,9 @@ def test_full_disk_during_the_parquet_write_fails_cleanly(crash_env, small_disk,
 
 @pytest.fixture
 def warehouse_disk(tmp_path):
-    """The whole warehouse folder (DuckDB file, raw store, snapshots) on a 16 MB tmpfs (needs root to mount)."""
-    mount_point = tmp_path / "warehouse"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=True)
+    """The whole warehouse folder (DuckDB file, raw store, snapshots) on a 16 MB tmpfs."""
+    with tmpfs(tmp_path / "warehouse", "16m") as mount_point:
+        yield mount_point
 
 
 def fill_up(folder: Path) -> None:
