@@ -14,6 +14,7 @@ from assets.catalog import load_catalog
 from assets.partitions import dataset_check_spec
 from assets.store import run_snapshot, snapshot
 from assets.warehouse import Warehouse
+from checks.data_docs import site_url
 from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance
 from checks.gx_duckdb import ExpectationOutcome, SuiteRun
 from checks.gx_worker import SuiteWorker
@@ -113,7 +114,8 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
             "reused_from_run": evaluation.reused_from_run or "",
         }
         if evaluation.data_docs_index:
-            metadata["data_docs"] = dg.MetadataValue.url(evaluation.data_docs_index.as_uri())
+            metadata["data_docs"] = dg.MetadataValue.url(site_url(dataset_id))
+            metadata["data_docs_file"] = dg.MetadataValue.path(str(evaluation.data_docs_index))
         yield dg.AssetCheckResult(
             check_name=spec.name, asset_key=snapshot.key, passed=not failed, metadata=metadata,
             severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assets.sql import sql_string
+from checks.data_docs import make_offline
 from checks.duckdb_config import bounded_config
 from checks.gx_setup import prepare_gx, static_pool
 from checks.pii import mask_values
@@ -285,6 +286,7 @@ def build_data_docs(context: AbstractDataContext, directory: Path) -> Path:
     index = directory / "index.html"
     if not index.is_file():
         raise RuntimeError(f"GX did not write the Data Docs index {index}")
+    make_offline(directory)
     return index
 
 

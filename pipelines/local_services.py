@@ -1,7 +1,9 @@
-"""Loopback services for the local demo and the tests: an HTTP file server for the catalog's HTTP sources and,
-when HF_ENDPOINT is not set, the project's loopback Hub (seeded with the catalog's upstream Hub datasets).
+"""Loopback services for the local demo and the tests: an HTTP file server for the catalog's HTTP sources,
+one for the checks' Data Docs and, when HF_ENDPOINT is not set, the project's loopback Hub (seeded with the
+catalog's upstream Hub datasets). Each starts only when its variable (CATALOG_HTTP_BASE, DATA_DOCS_URL,
+HF_ENDPOINT) does not already name where it is.
 
-They listen on fixed ports (LOOPBACK_HUB_PORT, CATALOG_HTTP_PORT) so that the links a run records (the Hub URL,
+They listen on fixed ports (LOOPBACK_HUB_PORT, CATALOG_HTTP_PORT, DATA_DOCS_PORT) so that the links a run records (the Hub URL,
 a source's URL) still open when the services are started again later; 0 picks any free port, as the tests do."""
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from pathlib import Path
 from typing import Iterator
 
 from assets.catalog import Catalog
+from checks import data_docs
 
 
 LOCAL_HOST = "127.0.0.1"
-DEFAULT_PORTS = {"LOOPBACK_HUB_PORT": 8808, "CATALOG_HTTP_PORT": 8809}
+DEFAULT_PORTS = {"LOOPBACK_HUB_PORT": 8808, "CATALOG_HTTP_PORT": 8809, "DATA_DOCS_PORT": data_docs.DEFAULT_PORT}
 
 
 class ServiceStartError(RuntimeError):
@@ -90,6 +93,14 @@ def local_services(catalog: Catalog, state_dir: Path) -> Iterator[Started]:
                 base = stack.enter_context(file_server(catalog.path.parent / "data", port))
             stack.enter_context(environment(CATALOG_HTTP_BASE=base))
             started.lines.append(f"started an HTTP file server for the catalog's HTTP sources at {base}")
+        if "DATA_DOCS_URL" not in os.environ:
+            port = service_port("DATA_DOCS_PORT")
+            site = state_dir / "data_docs"
+            site.mkdir(parents=True, exist_ok=True)
+            with port_in_use_explained("DATA_DOCS_PORT", port, "Data Docs server"):
+                docs_url = stack.enter_context(file_server(site, port))
+            stack.enter_context(environment(DATA_DOCS_URL=docs_url))
+            started.lines.append(f"serving the checks' Data Docs ({site}) at {docs_url}")
         if "HF_ENDPOINT" not in os.environ:
             from loopback_hub import HubServer
 
@@ -173,6 +184,7 @@ def main() -> None:
                 print(line, flush=True)
             print(f"export HF_ENDPOINT={os.environ['HF_ENDPOINT']} "
                   f"CATALOG_HTTP_BASE={os.environ['CATALOG_HTTP_BASE']} "
+                  f"DATA_DOCS_URL={os.environ['DATA_DOCS_URL']} "
                   f"HUB_PUBLIC_URL={os.environ.get('HUB_PUBLIC_URL') or os.environ['HF_ENDPOINT']}", flush=True)
             try:
                 while True:

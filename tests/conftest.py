@@ -30,6 +30,7 @@ def pytest_configure(config):
         # Any free port: test runs side by side must not compete for the local services' fixed defaults.
         "LOOPBACK_HUB_PORT": "0",
         "CATALOG_HTTP_PORT": "0",
+        "DATA_DOCS_PORT": "0",
     })
     os.environ.pop("CATALOG_PATH", None)
     from loopback_hub import HubServer

@@ -25,6 +25,7 @@ from assets.ingest import known_source, last_fetch, raw_source
 from assets.provenance import license_decision
 from assets.store import snapshot
 from assets.warehouse import Warehouse
+from checks.data_docs import site_url
 from pipelines.definitions import defs
 
 BUNDLED = Path(__file__).resolve().parent.parent / "catalog"
@@ -122,6 +123,9 @@ def test_unchanged_snapshot_reuses_its_check_outcomes_until_a_check_input_change
     first = refresh(instance, "penguins")
     checked = check_metadata(first, "expectation_suite")
     assert checked["reused_from_run"] == "" and checked["expectations"] >= 1
+    # The Data Docs link opens from the UI (http, not file://) and names the file it serves.
+    assert checked["data_docs"] == site_url("penguins") and checked["data_docs"].startswith("http://")
+    assert Path(checked["data_docs_file"]).is_file() and checked["data_docs_file"].endswith("penguins/index.html")
 
     def no_scan(*args, **kwargs):
         raise AssertionError("the unchanged snapshot was scanned again")
