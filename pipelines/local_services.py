@@ -3,8 +3,9 @@ one for the checks' Data Docs and, when HF_ENDPOINT is not set, the project's lo
 catalog's upstream Hub datasets). Each starts only when its variable (CATALOG_HTTP_BASE, DATA_DOCS_URL,
 HF_ENDPOINT) does not already name where it is.
 
-They listen on fixed ports (LOOPBACK_HUB_PORT, CATALOG_HTTP_PORT, DATA_DOCS_PORT) so that the links a run records (the Hub URL,
-a source's URL) still open when the services are started again later; 0 picks any free port, as the tests do."""
+They listen on fixed ports (LOOPBACK_HUB_PORT, CATALOG_HTTP_PORT, DATA_DOCS_PORT) so that the links a run records
+(the Hub URL, a source's URL, the Data Docs) still open when the services are started again later; 0 picks any
+free port, as the tests do."""
 
 from __future__ import annotations
 
