@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -103,6 +104,31 @@ class _HubHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     hub: HubContext
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End the kept-alive connections too: a stopped Hub answers nothing, not even on an open connection."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class HubServer:
     """A Hugging Face Hub stand-in on a local port, storing its repos under `data_dir`.
@@ -168,6 +194,7 @@ class HubServer:
             return
         self._http.shutdown()
         self._http.server_close()
+        self._http.close_connections()
         if self._thread is not None:
             self._thread.join()
         self._http = None

@@ -16,8 +16,10 @@ upload protocol as hf_xet 1.8 speaks it (measured with a request log):
    file by that sha256 (`lfsFile`), exactly as after a plain LFS upload.
 
 Downloads never use Xet: resolve answers carry no `X-Xet-Hash`, so clients fetch over plain HTTP.
-Limit: hf_xet may skip chunks it knows from its local shard cache (under HF_HOME) for the same endpoint
-URL; a shard naming a xorb this server never received is refused with a 400 saying so.
+hf_xet skips chunks its local shard cache (under HF_HOME, kept per CAS URL) says the CAS already holds. The
+Hub's CAS never forgets; a loopback Hub started over a new state folder at the same address would, so each
+state folder's CAS has its own URL (`/xet-cas/<store id>`, the id kept in the folder) and a client's cache
+for another folder never applies. A shard naming a xorb this server never received is refused with a 400.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class XetCas:
     def __init__(self, root: Path, blobs: BlobStore) -> None:
         self._xorbs = root / "xorbs"
         self._xorbs.mkdir(parents=True, exist_ok=True)
+        store_id_file = root / "store_id"
+        if not store_id_file.is_file():
+            store_id_file.write_text(secrets.token_hex(8))
+        self.store_id = store_id_file.read_text().strip()
         self._blobs = blobs
         self._token_expiries: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -58,7 +64,9 @@ class XetCas:
             self._token_expiries[token] = expires_at
         return token, expires_at
 
-    def check_token(self, request: Request) -> None:
+    def check_token(self, request: Request, params: dict[str, str]) -> None:
+        if params["store"] != self.store_id:
+            raise HubError(404, f"No Xet CAS store {params['store']} on this loopback Hub")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         with self._lock:
             expires_at = self._token_expiries.get(token.strip()) if scheme.lower() == "bearer" else None
@@ -108,18 +116,18 @@ def xet_token(hub: HubContext, request: Request, params: dict[str, str]) -> Resp
     else:
         hub.readable_repo(request, params)
     token, expires_at = hub.xet.issue_token()
-    cas_url = hub.base_url(request) + CAS_PATH
+    cas_url = f"{hub.base_url(request)}{CAS_PATH}/{hub.xet.store_id}"
     headers = {"X-Xet-Cas-Url": cas_url, "X-Xet-Access-Token": token, "X-Xet-Token-Expiration": str(expires_at)}
     return json_response({"accessToken": token, "exp": expires_at, "casUrl": cas_url}, headers=headers)
 
 
 def global_dedup(hub: HubContext, request: Request, params: dict[str, str]) -> Response:
-    hub.xet.check_token(request)
+    hub.xet.check_token(request, params)
     raise HubError(404, "No chunk is shared across uploads on the loopback Hub")
 
 
 def upload_xorb(hub: HubContext, request: Request, params: dict[str, str]) -> Response:
-    hub.xet.check_token(request)
+    hub.xet.check_token(request, params)
     xorb_hash = params["hash"]
     if not _XET_HASH.match(xorb_hash):
         raise bad_request(f"Invalid xorb hash {xorb_hash!r}")
@@ -127,14 +135,15 @@ def upload_xorb(hub: HubContext, request: Request, params: dict[str, str]) -> Re
 
 
 def upload_shard(hub: HubContext, request: Request, params: dict[str, str]) -> Response:
-    hub.xet.check_token(request)
+    hub.xet.check_token(request, params)
     hub.xet.rebuild_files(request.body())
     return json_response({"result": 1})  # 1: stored ("sync performed"), as opposed to 0: already known
 
 
 ROUTES = [
     Route(("GET",), rf"/api/{REPO_PATH}/xet-(?P<access>read|write)-token/(?P<revision>[^/]+)", xet_token),
-    Route(("GET",), rf"{CAS_PATH}/v1/chunks/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", global_dedup, hub_auth=False),
-    Route(("POST",), rf"{CAS_PATH}/v1/xorbs/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", upload_xorb, hub_auth=False),
-    Route(("POST",), rf"{CAS_PATH}/v1/shards", upload_shard, hub_auth=False),
+    Route(("GET",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/chunks/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", global_dedup,
+          hub_auth=False),
+    Route(("POST",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/xorbs/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", upload_xorb, hub_auth=False),
+    Route(("POST",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/shards", upload_shard, hub_auth=False),
 ]

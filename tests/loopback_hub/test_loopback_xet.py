@@ -56,11 +56,36 @@ def test_cas_needs_a_token_from_a_write_token(hub: HubServer) -> None:
     token_url = f"{hub.url}/api/datasets/{REPO_ID}/xet-write-token/main"
     assert call("GET", token_url, headers={"Authorization": f"Bearer {READ_TOKEN}"})[0] == 403
     assert call("GET", token_url)[0] == 401
-    xorb_url = f"{hub.url}/xet-cas/v1/xorbs/default/{'ab' * 32}"
-    assert call("POST", xorb_url, b"xorb", {"Authorization": f"Bearer {WRITE_TOKEN}"})[0] == 401
     status, headers, _ = call("GET", token_url, headers={"Authorization": f"Bearer {WRITE_TOKEN}"})
-    assert status == 200 and headers["X-Xet-Cas-Url"] == f"{hub.url}/xet-cas"
+    cas_url = headers["X-Xet-Cas-Url"]
+    assert status == 200 and cas_url.startswith(f"{hub.url}/xet-cas/")
+    xorb_url = f"{cas_url}/v1/xorbs/default/{'ab' * 32}"
+    assert call("POST", xorb_url, b"xorb", {"Authorization": f"Bearer {WRITE_TOKEN}"})[0] == 401
     cas_token = headers["X-Xet-Access-Token"]
     assert call("POST", xorb_url, b"xorb", {"Authorization": f"Bearer {cas_token}"})[0] == 200
-    status, _, body = call("POST", f"{hub.url}/xet-cas/v1/shards", b"\0" * 40, {"Authorization": f"Bearer {cas_token}"})
+    status, _, body = call("POST", f"{cas_url}/v1/shards", b"\0" * 40, {"Authorization": f"Bearer {cas_token}"})
     assert status == 400 and b"Malformed shard" in body
+    other_store = f"{hub.url}/xet-cas/0123456789abcdef/v1/shards"
+    assert call("POST", other_store, b"\0" * 40, {"Authorization": f"Bearer {cas_token}"})[0] == 404
+
+
+def test_a_new_state_folder_at_the_same_address_is_a_new_cas(tmp_path) -> None:
+    """hf_xet remembers, per CAS URL, which chunks the CAS holds: a Hub started again at the same port over a new
+    state folder must not inherit that memory, or uploads of files seen before fail (a shard naming lost xorbs)."""
+    content = bytes(range(256)) * 4096  # 1 MiB: above the size huggingface_hub sends inline
+    first = HubServer(tmp_path / "first", tokens={WRITE_TOKEN: "write"}).start()
+    port = int(first.url.rsplit(":", 1)[1])
+    try:
+        HfApi(endpoint=first.url, token=WRITE_TOKEN).create_repo(REPO_ID, repo_type="dataset")
+        HfApi(endpoint=first.url, token=WRITE_TOKEN).upload_file(
+            path_or_fileobj=content, path_in_repo="data.bin", repo_id=REPO_ID, repo_type="dataset")
+    finally:
+        first.stop()
+    second = HubServer(tmp_path / "second", tokens={WRITE_TOKEN: "write"}, port=port).start()
+    try:
+        api = HfApi(endpoint=second.url, token=WRITE_TOKEN)
+        api.create_repo(REPO_ID, repo_type="dataset")
+        api.upload_file(path_or_fileobj=content, path_in_repo="data.bin", repo_id=REPO_ID, repo_type="dataset")
+        assert [f.size for f in api.list_repo_tree(REPO_ID, repo_type="dataset") if f.path == "data.bin"] == [len(content)]
+    finally:
+        second.stop()
