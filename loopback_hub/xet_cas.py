@@ -144,6 +144,7 @@ ROUTES = [
     Route(("GET",), rf"/api/{REPO_PATH}/xet-(?P<access>read|write)-token/(?P<revision>[^/]+)", xet_token),
     Route(("GET",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/chunks/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", global_dedup,
           hub_auth=False),
-    Route(("POST",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/xorbs/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", upload_xorb, hub_auth=False),
+    Route(("POST",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/xorbs/(?P<prefix>[^/]+)/(?P<hash>[^/]+)", upload_xorb,
+          hub_auth=False),
     Route(("POST",), rf"{CAS_PATH}/(?P<store>[^/]+)/v1/shards", upload_shard, hub_auth=False),
 ]

@@ -86,6 +86,7 @@ def test_a_new_state_folder_at_the_same_address_is_a_new_cas(tmp_path) -> None:
         api = HfApi(endpoint=second.url, token=WRITE_TOKEN)
         api.create_repo(REPO_ID, repo_type="dataset")
         api.upload_file(path_or_fileobj=content, path_in_repo="data.bin", repo_id=REPO_ID, repo_type="dataset")
-        assert [f.size for f in api.list_repo_tree(REPO_ID, repo_type="dataset") if f.path == "data.bin"] == [len(content)]
+        sizes = [f.size for f in api.list_repo_tree(REPO_ID, repo_type="dataset") if f.path == "data.bin"]
+        assert sizes == [len(content)]
     finally:
         second.stop()
