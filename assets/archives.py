@@ -8,7 +8,6 @@ extracted are counted as they are decompressed (headers can lie) and stop at a l
 
 from __future__ import annotations
 
-import io
 import lzma
 import os
 import re
@@ -240,20 +239,14 @@ class _Reader:
         """Every member by its normalised name (a later member of the same name replaces an earlier one, as tar
         does). Any member whose name leads out of the archive's root fails the whole archive."""
         try:
+            # tarfile reads every header here, and reports data cut short ("unexpected end of data")
             raw = [self._zip_entry(info) for info in self._zip.infolist()] if self._zip else \
                 [self._tar_entry(info) for info in self._tar.getmembers()]
-            if self._tar and self._tar.offset > self._plain_tar_size():
-                raise tarfile.ReadError("unexpected end of data: the archive is truncated")
         except ArchiveError:
             raise
         except READ_ERRORS as error:
             raise ArchiveError(f"{self.archive.name}: the archive is damaged or truncated: {error}") from None
         return {entry.name: entry for entry in raw if entry.name}
-
-    def _plain_tar_size(self) -> float:
-        """The size of an uncompressed tar, to tell a truncated one (the last member's data missing) from a whole
-        one; a compressed tar's decompressor reports truncation itself."""
-        return self.archive.stat().st_size if isinstance(self._tar.fileobj, io.BufferedReader) else float("inf")
 
     def _checked_name(self, raw_name: str) -> str:
         name = raw_name.replace("\\", "/")

@@ -188,6 +188,7 @@ def files_under(folder: Path) -> list[str]:
 NESTED = {
     "top.csv": b"a\n1\n",
     "data/2024/jan.csv": b"a\n2\n",
+    "data/2024/xjan.csv": b"a\n2\n",
     "data/2024/notes.txt": b"not data",
     "data/2025/q1/feb.csv": b"a\n3\n",
     "data/2025/q1/deep/mar.csv": b"a\n4\n",
@@ -206,13 +207,16 @@ def test_double_star_globs_reach_any_depth_and_single_stars_one_level(tmp_path, 
         out = tmp_path / "out" / os.urandom(4).hex()
         return [member.name for member in extract_members(archive, pattern, out, max_bytes=MB)]
 
-    assert names("data/**/*.csv") == ["data/2024/jan.csv", "data/2025/q1/deep/mar.csv", "data/2025/q1/feb.csv"]
-    assert names("**/*.csv") == ["data/2024/jan.csv", "data/2025/q1/deep/mar.csv", "data/2025/q1/feb.csv",
-                                 "other/apr.csv", "top.csv"]
+    data_csv = ["data/2024/jan.csv", "data/2024/xjan.csv", "data/2025/q1/deep/mar.csv", "data/2025/q1/feb.csv"]
+    assert names("data/**/*.csv") == data_csv
+    assert names("**/*.csv") == [*data_csv, "other/apr.csv", "top.csv"]
     assert names("*.csv") == ["top.csv"]
-    assert names("data/*/*.csv") == ["data/2024/jan.csv"]
-    assert names("data/202[4]/**") == ["data/2024/jan.csv", "data/2024/notes.txt"]
+    assert names("data/*/*.csv") == ["data/2024/jan.csv", "data/2024/xjan.csv"]
+    assert names("data/202[4]/**") == ["data/2024/jan.csv", "data/2024/notes.txt", "data/2024/xjan.csv"]
+    assert names("**/[!j]*") == ["data/2024/notes.txt", "data/2024/xjan.csv", "data/2025/q1/deep/mar.csv",
+                                 "data/2025/q1/feb.csv", "other/apr.csv", "top.csv"]
     assert names(["other/apr.csv", "./top.csv", "top.csv"]) == ["other/apr.csv", "top.csv"]
+    assert names("**/jan.csv") == ["data/2024/jan.csv"]  # a `**` level ends at a folder boundary
     out = tmp_path / "final"
     members = extract_members(archive, "data/**/*.csv", out, max_bytes=MB)
     for member in members:
