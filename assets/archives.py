@@ -140,8 +140,11 @@ def _select(archive: Path, entries: dict[str, _Entry], pattern: str | list[str] 
         if not chosen:
             raise ArchiveError(f"{archive.name}: the archive holds no data files{_listing(files)}")
         return chosen
+    globs = [pattern] if isinstance(pattern, str) else list(pattern)
+    if not globs:
+        raise ArchiveError(f"{archive.name}: an empty list of patterns names no member")
     chosen_names: set[str] = set()
-    for glob in [pattern] if isinstance(pattern, str) else pattern:
+    for glob in globs:
         glob = _normalised(glob)
         named = entries.get(glob)
         if named is not None and named.kind != "file":
@@ -200,11 +203,10 @@ def _level_regex(part: str) -> str:
             if end < 0:
                 out.append(re.escape(char))
                 continue
-            body, i = part[i:end].replace("\\", "\\\\"), end + 1
-            if body.startswith("!"):
-                out.append(f"[^/{body[1:]}]")
-            else:
-                out.append("[" + ("\\" if body.startswith("^") else "") + body + "]")
+            body, i = part[i:end], end + 1
+            negated = body.startswith("!")
+            members = "".join("\\" + c if c in "\\]^[" else c for c in body[negated:])  # ranges (a-z) kept
+            out.append(f"[^/{members}]" if negated else f"[{members}]")
         else:
             out.append(re.escape(char))
     return "".join(out)

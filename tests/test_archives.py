@@ -217,12 +217,26 @@ def test_double_star_globs_reach_any_depth_and_single_stars_one_level(tmp_path, 
                                  "data/2025/q1/feb.csv", "other/apr.csv", "top.csv"]
     assert names(["other/apr.csv", "./top.csv", "top.csv"]) == ["other/apr.csv", "top.csv"]
     assert names("**/jan.csv") == ["data/2024/jan.csv"]  # a `**` level ends at a folder boundary
+    with pytest.raises(ArchiveError, match="an empty list of patterns names no member"):
+        names([])
     out = tmp_path / "final"
     members = extract_members(archive, "data/**/*.csv", out, max_bytes=MB)
     for member in members:
         assert member == ArchiveMember(member.name, out.resolve() / member.name, len(NESTED[member.name]))
         assert member.path.read_bytes() == NESTED[member.name]
     assert files_under(out) == [member.name for member in members]
+
+
+def test_bracket_globs_follow_fnmatch_within_one_level(tmp_path):
+    archive = make_zip(tmp_path / "b.zip", {name: b"1" for name in ("a.csv", "b.csv", "]x", "^.csv", "d/c.csv")})
+
+    def names(pattern):
+        return [member.name for member in extract_members(archive, pattern, tmp_path / os.urandom(4).hex(), MB)]
+
+    assert names("[a-b].csv") == ["a.csv", "b.csv"]
+    assert names("[!a]*") == ["]x", "^.csv", "b.csv"]  # never a folder's "/"
+    assert names("[]]x") == ["]x"]
+    assert names("[^z].csv") == ["^.csv"]  # as in fnmatch, ^ is no negation
 
 
 def test_no_pattern_takes_the_data_files_and_leaves_evidence_and_os_metadata(tmp_path):
