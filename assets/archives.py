@@ -32,9 +32,10 @@ EVIDENCE_KEYS = {
     "readme.md": "README.md", "readme.txt": "README.md", "readme": "README.md",
     "datapackage.json": "datapackage.json",
 }
-# Errors the archive libraries raise on damaged data (gzip's BadGzipFile is an OSError).
+# Errors the archive libraries raise on damaged data (gzip's BadGzipFile is an OSError) and, NotImplementedError,
+# on a zip compression method Python does not read (deflate64, say).
 READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError,
-               NotImplementedError, RuntimeError)
+               NotImplementedError)
 
 
 class ArchiveError(ValueError):
@@ -44,7 +45,7 @@ class ArchiveError(ValueError):
 @dataclass(frozen=True)
 class ArchiveMember:
     name: str  # the member's path inside the archive (posix)
-    path: Path  # the extracted regular file, under the extraction folder
+    path: Path  # the extracted regular file: absolute, under the extraction folder
     size: int  # its size as extracted (counted, not read from the header)
 
 

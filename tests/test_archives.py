@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import importlib.util
 import io
 import json
 import lzma
@@ -43,8 +44,8 @@ def pieces(data: bytes, size: int = 7_001) -> list[bytes]:
 
 
 def installed(package: str, *parts: str) -> Path:
-    module = __import__(package)
-    return Path(module.__file__).parent.joinpath(*parts)
+    """A file shipped inside an installed package (found without importing it)."""
+    return Path(importlib.util.find_spec(package).origin).parent.joinpath(*parts)
 
 
 # --- compressed files ---------------------------------------------------------------------------------------
@@ -413,6 +414,14 @@ def test_damaged_archives_fail_naming_the_archive(tmp_path):
     bad_crc.write_bytes(bytes(data))
     with pytest.raises(ArchiveError, match="^bad-crc.zip: member a.csv does not read: Bad CRC-32"):
         extract_members(bad_crc, None, tmp_path / "out", max_bytes=MB)
+
+    deflate64 = make_zip(tmp_path / "deflate64.zip", {"a.csv": CSV})
+    data = bytearray(deflate64.read_bytes())
+    for signature, method_offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # method 9: deflate64
+        data[data.find(signature) + method_offset] = 9
+    deflate64.write_bytes(bytes(data))
+    with pytest.raises(ArchiveError, match="^deflate64.zip: member a.csv does not read: .*compression method"):
+        extract_members(deflate64, None, tmp_path / "out", max_bytes=MB)
 
     whole = make_tar(tmp_path / "whole.tar", {"a.csv": CSV, "b.csv": CSV}).read_bytes()
     (tmp_path / "cut.tar").write_bytes(whole[:len(CSV) + 2048])  # b.csv's header kept, its data cut short
