@@ -282,6 +282,8 @@ def test_a_header_row_with_no_names_is_refused(tmp_path):
         sheet_to_parquet(shifted, out)
     assert not out.exists()
     assert sheet_to_parquet(workbook, out, header_row=2).columns == csv_table(CO2)[0]
+    titled = pq.read_table(sheet_to_parquet(workbook, out, header_row=0).path)  # an empty row inside stays, as nulls
+    assert titled.num_rows == len(csv_table(CO2)[2]) + 2 and set(titled.slice(0, 1).to_pylist()[0].values()) == {None}
 
 
 def test_a_damaged_sheet_is_refused_naming_the_sheet_and_file(tmp_path):
