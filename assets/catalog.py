@@ -11,12 +11,25 @@ from pathlib import Path
 import yaml
 
 from assets.redaction import has_credentials, redact
+from assets.spreadsheets import DEFAULT_MAX_CELLS
+from assets.source_forms import (
+    DEFAULT_SPLIT,
+    SPREADSHEET_FORMATS,
+    SourceFormError,
+    SplitFiles,
+    archive_for,
+    compression_for,
+    is_glob,
+    split_mapping,
+    string_list,
+)
 
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.yaml"
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 ID_RULE = f"an id must match {DATASET_ID.pattern} (lower-case letters, digits, '-')"
-SOURCE_KINDS = {"file": ("path",), "http": ("url",), "hub": ("repo_id", "path")}
-FORMATS = ("csv", "jsonl", "json", "parquet")
+# What each source kind needs: every field in the first group, and one of the second's.
+SOURCE_KINDS = {"file": ((), ("path", "splits")), "http": ((), ("url", "splits")), "hub": (("repo_id",), ())}
+FORMATS = ("csv", "jsonl", "json", "parquet", *SPREADSHEET_FORMATS)
 SIGN_OFF_REQUIRED = {"who", "when", "why", "license"}
 # ${VAR} in a catalog URL: only these variables, plus those CATALOG_ALLOWED_VARIABLES lists, are read from the
 # environment, and never one whose name says it holds a secret, even when listed.
@@ -34,22 +47,41 @@ class CatalogError(ValueError):
 @dataclass(frozen=True)
 class Source:
     kind: str  # file | http | hub
-    path: str | None = None  # file: absolute path; hub: path inside the repo
-    url: str | None = None
+    path: str | None = None  # file: one file (absolute) or an archive; hub: one file inside the repo
+    url: str | None = None  # http: one file or an archive
     repo_id: str | None = None
     revision: str = "main"
-    sha256: str | None = None  # expected digest, when the catalog pins one
+    sha256: str | None = None  # expected digest, when the catalog pins one (one file only)
     seed: Path | None = None  # hub: bundled folder the demo uploads as the upstream repo
     allow_private_network: bool = False  # http: the catalog opted in to loopback / private addresses
     data_root: Path | None = None  # file: the folder the catalog lets it read (its data_root)
-    compression: str | None = None  # "gzip": stored decompressed; inferred from a .gz name
+    compression: str | None = None  # gzip | bz2 | xz | zstd: stored decompressed; inferred from the names
     max_bytes: int = 100 * 2**30  # refuse a source (after decompression) larger than this
+    # Several files: per split, file paths or globs, URLs, or (archive set) the archive's member globs.
+    splits: tuple[SplitFiles, ...] = ()
+    archive: str | None = None  # zip | tar | tar.gz | ...: the source is this archive's members
+    configs: tuple[str, ...] = ()  # hub, no path: the dataset's configs to take (default: its default config)
+
+    @property
+    def whole_hub_dataset(self) -> bool:
+        return self.kind == "hub" and self.path is None
+
+    @property
+    def single_file(self) -> bool:
+        """One data file, as every source was before splits: stored and identified by its own sha256."""
+        return not self.splits and self.archive is None and not self.whole_hub_dataset
 
     def describe(self) -> str:
         """The catalog's source as it may be stored and shown: a URL without its credentials."""
         if self.kind == "hub":
-            return f"hf://datasets/{self.repo_id}@{self.revision}/{self.path}"
-        return redact(self.url or "") if self.kind == "http" else str(self.path)
+            return f"hf://datasets/{self.repo_id}@{self.revision}" + (f"/{self.path}" if self.path else "") \
+                + (f" configs {list(self.configs)}" if self.configs else "")
+        container = redact(self.url or "") if self.kind == "http" else str(self.path or "")
+        if not self.splits:
+            return container
+        files = "; ".join(f"{split.split}: {', '.join(redact(location) for location in split.locations)}"
+                          for split in self.splits)
+        return f"{container} members {files}" if self.archive else files
 
     def resolved_url(self) -> str:
         """The URL with ${VAR} taken from the environment, so a catalog can name a mirror chosen at run time. It
@@ -67,6 +99,15 @@ class CsvOptions:
     columns: tuple[str, ...] = ()  # every column's name: required without a header, renames with one
     delimiter: str | None = None  # one character; None: sniffed
     encoding: str = "utf-8"  # a Python codec name, stored canonical (latin-1 -> iso8859-1)
+
+
+@dataclass(frozen=True)
+class SheetOptions:
+    """Which sheet of a spreadsheet source is the data (the entry's `sheet:` mapping)."""
+
+    name: str | int | None = None  # a sheet name, or its 0-based index; None: the first sheet
+    header_row: int = 0  # the 0-based row naming the columns; rows above it (titles) are skipped
+    max_cells: int = DEFAULT_MAX_CELLS  # a sheet is read whole: larger ones are refused
 
 
 @dataclass(frozen=True)
@@ -94,6 +135,7 @@ class CatalogEntry:
     key_columns: tuple[str, ...] = ()
     null_values: tuple[str, ...] = ()  # CSV spellings of a missing value, e.g. "NA"
     csv: CsvOptions = CsvOptions()
+    sheet: SheetOptions = SheetOptions()
     origin: str | None = None
     fixture: str | None = None  # set on demo entries built to show a blocked or quarantined outcome
     policy: str = "default"
@@ -104,8 +146,10 @@ class CatalogEntry:
 
 ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
 # What a catalog's `source:` may say besides its kind; allow_private_network and data_root are the catalog's.
-SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root"}
+SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root", "archive"} \
+    | {"members"}
 CSV_FIELDS = {f.name for f in fields(CsvOptions)}
+SHEET_FIELDS = {f.name for f in fields(SheetOptions)}
 
 
 @dataclass(frozen=True)
@@ -214,6 +258,8 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         raise CatalogError(f"{where}: null_values must be a list of values, e.g. [\"NA\"]")
     if raw.get("csv") is not None and fmt != "csv":
         raise CatalogError(f"{where}: csv applies only to format csv, not {fmt}")
+    if raw.get("sheet") is not None and fmt not in SPREADSHEET_FORMATS:
+        raise CatalogError(f"{where}: sheet applies only to the spreadsheet formats {SPREADSHEET_FORMATS}, not {fmt}")
     homepage = raw.get("homepage")
     if homepage is not None and not re.match(r"^https?://[^/\s]", str(homepage)):
         raise CatalogError(f"{where}: homepage must be an http(s) URL (it is published), got {redact(str(homepage))!r}")
@@ -239,6 +285,7 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         key_columns=tuple(key_columns),
         null_values=tuple(str(v) for v in null_values),
         csv=csv_options(raw.get("csv"), where),
+        sheet=sheet_options(raw.get("sheet"), where),
         origin=raw.get("origin"),
         fixture=raw.get("fixture"),
         policy=str(raw.get("policy", settings["policy"])),
@@ -274,33 +321,87 @@ def _source(raw: object, root: Path, settings: dict, where: str) -> Source:
     if not isinstance(raw, dict) or raw.get("kind") not in SOURCE_KINDS:
         raise CatalogError(f"{where}: source.kind must be one of {sorted(SOURCE_KINDS)}")
     kind = raw["kind"]
-    for required in SOURCE_KINDS[kind]:
-        if not raw.get(required):
-            raise CatalogError(f"{where}: a {kind} source needs source.{required}")
-    values = {key: str(value) for key, value in raw.items() if key != "kind"}
-    if kind == "file":
-        values["path"] = str(_inside_data_root(values["path"], root, settings, where, "source.path"))
-    if kind == "http" and not re.match(r"^(https?://|\$\{)", values["url"]):
-        raise CatalogError(f"{where}: source.url must be http(s), got {redact(values['url'])!r}")
-    if kind == "http":
-        for name in VARIABLE.findall(values["url"]):
-            check_variable(name, f"{where}: source.url")
-    if "seed" in values:
-        values["seed"] = _inside_data_root(values["seed"], root, settings, where, "source.seed")
-    unknown = set(values) - SOURCE_FIELDS
+    required, one_of = SOURCE_KINDS[kind]
+    for name in required:
+        if not raw.get(name):
+            raise CatalogError(f"{where}: a {kind} source needs source.{name}")
+    if one_of and not any(raw.get(name) for name in one_of):
+        raise CatalogError(f"{where}: a {kind} source needs source.{' or source.'.join(one_of)}")
+    unknown = set(raw) - SOURCE_FIELDS - {"kind", "members"}
     if unknown:
         raise CatalogError(f"{where}: unknown source field(s) {sorted(unknown)}")
-    name = values.get("url") or values.get("path") or ""
-    values.setdefault("compression", "gzip" if name.endswith(".gz") else "none")
-    if values["compression"] not in ("gzip", "none"):
-        raise CatalogError(f"{where}: source.compression must be gzip or none")
-    values["compression"] = None if values["compression"] == "none" else "gzip"
-    if "max_bytes" in values:
-        if not values["max_bytes"].isdigit():
-            raise CatalogError(f"{where}: source.max_bytes must be a whole number of bytes")
-        values["max_bytes"] = int(values["max_bytes"])
-    return Source(kind=kind, allow_private_network=settings["allow_private_network"],
+    try:
+        return _source_form(raw, kind, root, settings, where)
+    except SourceFormError as error:
+        raise CatalogError(f"{where}: {error}") from None
+
+
+def _source_form(raw: dict, kind: str, root: Path, settings: dict, where: str) -> Source:
+    location_field = {"file": "path", "http": "url", "hub": "path"}[kind]
+    locations = string_list(raw[location_field], f"source.{location_field}") if raw.get(location_field) else ()
+    if kind == "hub" and len(locations) > 1:
+        raise SourceFormError("a hub source names one file (source.path), or none to take the dataset whole")
+    archive = archive_for(locations) if kind != "hub" else None
+    split_pairs = split_mapping(raw["splits"]) if raw.get("splits") is not None else ()
+    if raw.get("members") is not None:
+        if archive is None:
+            raise SourceFormError("source.members applies only to an archive source (.zip, .tar, .tar.gz, .tgz)")
+        if split_pairs:
+            raise SourceFormError("give an archive's members either as source.members or per split in "
+                                  "source.splits, not both")
+        split_pairs = ((DEFAULT_SPLIT, string_list(raw["members"], "source.members")),)
+    if kind == "hub" and split_pairs:
+        raise SourceFormError("a hub source takes its splits from the dataset itself (no source.splits)")
+    if locations and split_pairs and archive is None:
+        raise SourceFormError(f"name the files either in source.{location_field} or per split in "
+                              "source.splits, not both")
+    if not split_pairs and archive is None and (len(locations) > 1 or any(map(is_glob, locations))):
+        split_pairs = ((DEFAULT_SPLIT, locations),)  # several files, one split
+        locations = ()
+    if archive is None:  # the split locations are files: resolve and check them like one file
+        split_pairs = tuple((split, tuple(_location(kind, location, root, settings, where) for location in items))
+                            for split, items in split_pairs)
+    single = locations[0] if locations else None
+    if kind == "file" and single is not None:
+        single = str(_inside_data_root(single, root, settings, where, "source.path"))
+    if kind == "http" and single is not None:
+        single = _location(kind, single, root, settings, where)
+    if raw.get("sha256") and (split_pairs or archive or (kind == "hub" and single is None)):
+        raise SourceFormError("source.sha256 pins one file: a source of several files cannot carry it")
+    names = tuple(location for _, items in split_pairs for location in items) if archive is None else locations
+    configs = string_list(raw["configs"], "source.configs") if raw.get("configs") is not None else ()
+    if configs and not (kind == "hub" and single is None):
+        raise SourceFormError("source.configs applies to a hub source taken whole (without source.path)")
+    values = {key: str(value) for key, value in raw.items()
+              if key in ("repo_id", "revision", "sha256")}
+    if "seed" in raw:
+        values["seed"] = _inside_data_root(str(raw["seed"]), root, settings, where, "source.seed")
+    if "max_bytes" in raw:
+        if not str(raw["max_bytes"]).isdigit():
+            raise SourceFormError("source.max_bytes must be a whole number of bytes")
+        values["max_bytes"] = int(raw["max_bytes"])
+    return Source(kind=kind, path=single if kind != "http" else None, url=single if kind == "http" else None,
+                  splits=tuple(SplitFiles(split, items) for split, items in split_pairs), archive=archive,
+                  configs=configs, compression=compression_for(raw.get("compression"), names or locations),
+                  allow_private_network=settings["allow_private_network"],
                   data_root=settings["data_root"] if kind == "file" else None, **values)
+
+
+def _location(kind: str, location: str, root: Path, settings: dict, where: str) -> str:
+    """A file path or glob made absolute (its fixed part inside the data root), or a URL checked."""
+    if kind == "file":
+        parts = Path(location).parts
+        fixed = next((index for index, part in enumerate(parts) if is_glob(part)), len(parts))
+        folder = _inside_data_root(str(Path(*parts[:fixed])) if fixed else ".", root, settings, where, "source.path")
+        return str(folder.joinpath(*parts[fixed:]))
+    if not re.match(r"^(https?://|\$\{)", location):
+        raise SourceFormError(f"source.url must be http(s), got {redact(location)!r}")
+    if is_glob(location.split("?")[0]):
+        raise SourceFormError(f"a URL cannot be a glob (HTTP has no directory listing): list the files, got "
+                              f"{redact(location)!r}")
+    for name in VARIABLE.findall(location):
+        check_variable(name, f"{where}: source.url")
+    return location
 
 
 def _inside_data_root(path: str, root: Path, settings: dict, where: str, field_name: str) -> Path:
@@ -341,6 +442,25 @@ def csv_options(raw: object, where: str) -> CsvOptions:
                            f"got {delimiter!r}")
     return CsvOptions(header=header, skip_lines=skip_lines, columns=tuple(columns), delimiter=delimiter,
                       encoding=_codec_name(raw.get("encoding", "utf-8"), where))
+
+
+def sheet_options(raw: object, where: str) -> SheetOptions:
+    """The entry's `sheet:` mapping, checked."""
+    if raw is None:
+        return SheetOptions()
+    if not isinstance(raw, dict) or not set(raw) <= SHEET_FIELDS:
+        raise CatalogError(f"{where}: sheet must be a mapping with {sorted(SHEET_FIELDS)}, e.g. "
+                           "{name: Data, header_row: 1}")
+    name = raw.get("name")
+    if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int))
+                             or (isinstance(name, int) and name < 0)):
+        raise CatalogError(f"{where}: sheet.name must be a sheet's name or its 0-based index, got {name!r}")
+    for number in ("header_row", "max_cells"):
+        value = raw.get(number, getattr(SheetOptions(), number))
+        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if number == "header_row" else 1):
+            raise CatalogError(f"{where}: sheet.{number} must be a whole number, got {value!r}")
+    return SheetOptions(name=name, header_row=raw.get("header_row", 0),
+                        max_cells=raw.get("max_cells", DEFAULT_MAX_CELLS))
 
 
 def _codec_name(encoding: object, where: str) -> str:
