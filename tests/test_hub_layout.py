@@ -97,6 +97,14 @@ def test_the_layout_is_that_of_the_commit_not_of_the_moving_branch():
     assert_matches_load_dataset(repo_id, again)
 
 
+def test_a_split_of_more_shards_than_a_tree_page_holds_lists_them_all():
+    repo_id = new_repo("many-shards")
+    shards = [f"data/train-{index:05d}-of-01005.csv" for index in range(1005)]
+    push_files(repo_id, {**{path: b"v\n1\n" for path in shards}, "data/test-00000-of-00001.csv": b"v\n2\n"})
+    layout = resolve_hub_dataset(repo_id, "main")
+    assert layout.splits == {"default": {"train": shards, "test": ["data/test-00000-of-00001.csv"]}}
+
+
 def test_loose_files_named_by_split_are_found_by_the_standard_patterns():
     repo_id = new_repo("loose")
     push_files(repo_id, {
