@@ -28,8 +28,8 @@ class HubLayout:
     commit_sha: str  # what `revision` pointed at: every file below is read at this commit
     # config name -> split name -> sorted repo-relative paths at `commit_sha`
     splits: dict[str, dict[str, list[str]]]
-    # repo-relative path -> the file's format by its name, compression suffix dropped: parquet, csv, jsonl, json,
-    # tsv, txt, arrow, … (`train.jsonl.gz` -> jsonl); the gzip itself shows in the path
+    # repo-relative path -> the file's format by its name, a one-file compression suffix (.gz, .zst, .bz2, .xz,
+    # .lz4) dropped: parquet, csv, jsonl, json, tsv, txt, arrow, zip, … (`train.jsonl.gz` -> jsonl)
     formats: dict[str, str]
     # config name -> the `datasets` builder load_dataset reads it with (parquet, csv, json, text, …)
     builders: dict[str, str]
@@ -150,12 +150,14 @@ def _files_of(splits: dict[str, dict[str, list[str]]]) -> list[str]:
 
 
 def _file_format(path: str) -> str:
-    from fsspec.utils import infer_compression
+    from datasets.filesystems import COMPRESSION_FILESYSTEMS  # the one-file compressions load_dataset reads through
 
-    name = posixpath.basename(path)
-    if infer_compression(name):
-        name = name.rsplit(".", 1)[0]
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    name = posixpath.basename(path).lower()
+    compressed = {extension for filesystem in COMPRESSION_FILESYSTEMS for extension in filesystem.extensions}
+    stem, dot, extension = name.rpartition(".")
+    if dot and "." + extension in compressed:
+        name = stem
+    return name.rpartition(".")[2] if "." in name else ""
 
 
 def _first_line(error: BaseException) -> str:
