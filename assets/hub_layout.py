@@ -95,8 +95,8 @@ def _chosen_configs(builder_cls: type, configs: list[str] | None, where: str) ->
             raise HubLayoutError(f"{where} has several configs and no default: name the ones to take, from "
                                  f"{available}")
         return [default]
-    if not configs:
-        raise HubLayoutError(f"{where}: configs is empty: name at least one of {available}")
+    if isinstance(configs, str) or not configs:
+        raise HubLayoutError(f"{where}: configs must list at least one config name, from {available}; got {configs!r}")
     unknown = [name for name in configs if name not in available]
     if unknown:
         raise HubLayoutError(f"{where} has no config {', '.join(map(repr, unknown))}; its configs: {available}")

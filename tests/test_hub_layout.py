@@ -141,6 +141,9 @@ def test_split_folders_with_compressed_json_lines():
 def test_unknown_configs_are_refused_naming_those_that_exist(pushed):
     with pytest.raises(HubLayoutError, match=r"no config 'nope', 'nada'; its configs: \['default', 'other'\]"):
         resolve_hub_dataset(pushed, "main", configs=["nope", "default", "nada"])
+    for not_a_list in ([], "other"):
+        with pytest.raises(HubLayoutError, match=r"configs must list at least one config name"):
+            resolve_hub_dataset(pushed, "main", configs=not_a_list)
 
 
 def test_a_repo_without_data_files_is_refused_naming_repo_and_revision():
