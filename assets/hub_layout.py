@@ -80,6 +80,8 @@ def resolve_hub_dataset(repo_id: str, revision: str, configs: list[str] | None =
             builder = builder_cls(config_name=name, dataset_name=dataset_name, hash=module.hash, **builder_kwargs)
         except FileNotFoundError as error:
             raise HubLayoutError(f"{where}: config {name!r}: {_first_line(error)}") from None
+        except ValueError as error:  # e.g. data files of another repo
+            raise HubLayoutError(f"{where}: config {name!r}: load_dataset refuses it: {_first_line(error)}") from None
         splits[name] = _split_files(builder.config.data_files, repo_id, commit, f"{where}: config {name!r}")
         builders[name] = builder.name
     formats = {path: _file_format(path) for path in _files_of(splits)}
@@ -136,7 +138,7 @@ def _split_files(data_files: dict, repo_id: str, commit: str, where: str) -> dic
         _check_split_name(str(split), where)
         outside = [file for file in files if not file.startswith(in_repo)]
         if outside:
-            raise HubLayoutError(f"{where}: split {split!r} reads {outside[0]}, which is not a file of the repo")
+            raise HubLayoutError(f"{where}: split {split!r} reads {outside[0]}, outside the repo at this commit")
         if not files:
             raise HubLayoutError(f"{where}: split {split!r} matches no file")
         splits[str(split)] = sorted(file[len(in_repo):] for file in files)

@@ -192,6 +192,20 @@ def test_a_split_matching_no_file_is_refused():
         resolve_hub_dataset(repo_id, "main", configs=["extra"])
 
 
+def test_a_card_reading_files_of_another_repo_or_commit_is_refused():
+    elsewhere = new_repo("elsewhere")
+    push_files(elsewhere, {"train.csv": b"v\n1\n"})
+    repo_id = new_repo("pointer")
+    card = "---\nconfigs:\n- config_name: default\n  data_files: hf://datasets/{}/train.csv\n---\n"
+    push_files(repo_id, {"README.md": card.format(elsewhere).encode(), "train.csv": b"v\n2\n"})
+    with pytest.raises(HubLayoutError, match=rf"{repo_id} at main .*: load_dataset refuses it: Data files don.t"):
+        resolve_hub_dataset(repo_id, "main")
+    # Its own files on a moving branch: not pinned by the commit the layout stands for.
+    push_files(repo_id, {"README.md": card.format(repo_id + "@main").encode()})
+    with pytest.raises(HubLayoutError, match=rf"reads hf://datasets/{repo_id}@main/train.csv, outside the repo at"):
+        resolve_hub_dataset(repo_id, "main")
+
+
 def test_an_unknown_revision_is_the_hubs_error(pushed):
     with pytest.raises(RevisionNotFoundError):
         resolve_hub_dataset(pushed, "no-such-branch")
