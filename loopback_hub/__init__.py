@@ -6,6 +6,7 @@
 
 Command line: `python -m loopback_hub serve --data-dir DIR [--port 8808] [--host 127.0.0.1] [--write-token TOKEN]`.
 LFS-mode uploads work with and without `HF_HUB_DISABLE_XET=1` (Xet is answered by `loopback_hub.xet_cas`).
+Tree listings come in pages as on the Hub (1000 entries, 50 with `expand`, the next in a `Link` header).
 Tests of clients' error handling can make it misbehave: `hub.inject_fault("POST", r"/commit/main$", 429,
 headers={"Retry-After": "1"})` answers the next matching request with that error (`loopback_hub.faults`).
 

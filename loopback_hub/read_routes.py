@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from .cards import InvalidCardMetadata, card_metadata, card_tags
 from .context import REPO_PATH, USER_NAME, HubContext, Route, decoded
-from .errors import HubError, entry_not_found
+from .errors import HubError, bad_request, entry_not_found
 from .store import DEFAULT_BRANCH, Commit, RepoKey, TreeEntry, lfs_pointer, validate_path_in_repo
 from .transport import Request, Response, file_response, json_response
 
@@ -61,6 +64,11 @@ def _pointer_size(entry: TreeEntry) -> int:
 
 
 # -- tree and paths-info ----------------------------------------------------------------------------
+
+# The Hub pages a tree listing: 1000 entries a page, 50 with `expand` (lastCommit is costly to compute), the next
+# page named by a `Link: <url>; rel="next"` header that huggingface_hub follows (see HfApi.list_repo_tree).
+TREE_PAGE_SIZE = 1000
+EXPANDED_TREE_PAGE_SIZE = 50
 
 
 def _file_item(path: str, entry: TreeEntry) -> dict[str, Any]:
@@ -133,10 +141,36 @@ def list_tree(hub: HubContext, request: Request, params: dict[str, str]) -> Resp
 
     items = [_folder_item(path, tree) for path in sorted(folders) if listed(path)]
     items += [_file_item(path, entry) for path, entry in sorted(tree.items()) if listed(path)]
-    if request.query_flag("expand"):
+    expand = request.query_flag("expand")
+    start = _cursor_offset(request)
+    end = start + (EXPANDED_TREE_PAGE_SIZE if expand else TREE_PAGE_SIZE)
+    page = items[start:end]
+    if expand:
         history = _history(hub, repo, commit)
-        items = [_with_last_commit(history, item) for item in items]
-    return json_response(items)
+        page = [_with_last_commit(history, item) for item in page]
+    headers = {}
+    if end < len(items):
+        query = urlencode({**request.query, "cursor": [_cursor(end)]}, doseq=True)
+        headers["Link"] = f'<{hub.base_url(request)}{request.path}?{query}>; rel="next"'
+    return json_response(page, headers=headers)
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _cursor_offset(request: Request) -> int:
+    """Where the page starts: 0, or what the cursor of the previous page's `Link` says (opaque to clients)."""
+    cursor = (request.query.get("cursor") or [""])[0]
+    if not cursor:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"]
+    except (ValueError, TypeError, KeyError):
+        raise bad_request("Invalid cursor") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise bad_request("Invalid cursor")
+    return offset
 
 
 def paths_info(hub: HubContext, request: Request, params: dict[str, str]) -> Response:

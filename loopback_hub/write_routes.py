@@ -18,7 +18,8 @@ from .transport import Request, Response, json_response
 # Like the Hub: big files and binary formats go to LFS, text stays a regular git blob.
 LFS_SIZE_THRESHOLD = 10 * 1000 * 1000
 LFS_EXTENSIONS = frozenset(
-    ".arrow .avro .bin .bz2 .feather .gz .h5 .jpg .jpeg .npy .npz .parquet .pkl .png .pt .safetensors .tar .tgz .xz .zip .zst".split()
+    (".arrow .avro .bin .bz2 .feather .gz .h5 .jpg .jpeg .npy .npz .parquet .pkl .png .pt .safetensors .tar .tgz .xz "
+     ".zip .zst").split()
 )
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # -- repos ---------------------------------------------------------------------------------------------
