@@ -18,7 +18,7 @@ import requests
 
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
-from assets.guards import SourceRefused, capped, gunzipped, pinned_get
+from assets.guards import SourceRefused, capped, decompressed, pinned_get
 from assets.html_page import refuse_html_file, refuse_html_response
 from assets.hub import scrub_token, without_progress_bars
 from assets.redaction import redact
@@ -59,6 +59,8 @@ class FetchedSource:
     etag: str | None = None
     last_modified: str | None = None
     evidence: dict[str, StoredBlob] = field(default_factory=dict)
+    # A source of several files: each one's split, name, sha256, size, stored path and format (fetch_many.py).
+    inputs: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class KnownSource:
     last_modified: str | None = None
     upstream_revision: str | None = None
     evidence_sha256: dict[str, str] = field(default_factory=dict)  # evidence file name -> sha256
+    inputs: tuple[dict, ...] = ()  # a source of several files: what each one was (fetch_many.InputFile.record)
 
 
 class RawStore:
@@ -151,8 +154,12 @@ def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None
     anything changed (file size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha) and return
     None, having downloaded nothing, when nothing did. Either way the bytes must match the catalog's pin:
     the catalog may pin a new checksum while upstream stays the same."""
+    from assets.fetch_many import fetch_many
+
     fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
     try:
+        if not entry.source.single_file:
+            return _named(entry, fetch_many, store, known)
         fetched = fetchers[entry.source.kind](entry, store, known)
         if fetched is not None:
             where = entry.source.describe() if fetched.kind == "hub" else fetched.uri
@@ -172,10 +179,19 @@ def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None
     return fetched
 
 
+def _named(entry: CatalogEntry, fetcher, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
+    """Errors of a source of several files name the dataset, as the single-file fetchers' do."""
+    try:
+        return fetcher(entry, store, known)
+    except FetchError as error:
+        raise FetchError(str(error) if str(error).startswith(f"{entry.id}: ") else f"{entry.id}: {error}") from None
+
+
 def data_chunks(source: Source, chunks: Iterable[bytes]) -> Iterable[bytes]:
-    """The data as it will be stored: size-capped and, for gzip sources, decompressed with the same cap."""
+    """The data as it will be stored: size-capped and, for compressed sources (gzip, bz2, xz, zstd),
+    decompressed with the same cap."""
     chunks = capped(chunks, source.max_bytes, "the source")
-    return gunzipped(chunks, source.max_bytes) if source.compression == "gzip" else chunks
+    return decompressed(chunks, source.compression, source.max_bytes) if source.compression else chunks
 
 
 def _now() -> str:
@@ -185,6 +201,16 @@ def _now() -> str:
 def upstream_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
     """Whether the source is what the last fetch found, asked the cheap way the fetch itself asks first (file
     size + mtime and evidence hashes, HTTP conditional GET, Hub commit sha), downloading nothing."""
+    from assets.fetch_many import many_unchanged
+
+    try:
+        return upstream_unchanged_single(entry, known) if entry.source.single_file else many_unchanged(entry, known)
+    except Exception:  # noqa: BLE001 - any doubt means "changed": the run then fetches and reports the error
+        return False
+
+
+def upstream_unchanged_single(entry: CatalogEntry, known: KnownSource) -> bool:
+    """upstream_unchanged for one file (or an archive, as one file)."""
     try:
         if entry.source.kind == "file":
             path = _data_path(entry.source)
@@ -251,7 +277,7 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
     mtime = _file_mtime(path)
     if known and _file_unchanged(path, evidence_paths, known):
         return None
-    if entry.source.compression == "gzip":
+    if entry.source.compression:
         with path.open("rb") as stream:
             blob = store.put_chunks(data_chunks(entry.source, iter(lambda: stream.read(CHUNK), b"")))
     else:

@@ -47,12 +47,15 @@ def resolve_hub_dataset(repo_id: str, revision: str, configs: list[str] | None =
     Raises HubLayoutError for config names the dataset lacks (naming those it has), for a dataset without data
     files, or for a layout `load_dataset` would refuse. Hub errors (repo or revision not found, 401, 5xx) come
     through as huggingface_hub's HfHubHTTPError subclasses."""
+    from datasets import config as datasets_config
     from datasets.data_files import EmptyDatasetError
     from datasets.exceptions import DataFilesNotFoundError
     from datasets.load import HubDatasetModuleFactory, get_dataset_builder_class
     from huggingface_hub import HfApi
 
     without_progress_bars()
+    # Resolving is not a download: no download-count request to a third-party host (offline, it waits 3 s).
+    datasets_config.HF_UPDATE_DOWNLOAD_COUNTS = False
     info = HfApi().dataset_info(repo_id, revision=revision)
     commit = info.sha
     where = f"Hub dataset {repo_id} at {revision} (commit {commit})"

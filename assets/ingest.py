@@ -15,7 +15,7 @@ from assets.workfiles import remove_stale
 
 SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
                   "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
-                  "checked_at", "unchanged")
+                  "checked_at", "unchanged", "inputs")
 
 
 class RefreshConfig(dg.Config):
@@ -65,7 +65,8 @@ def last_fetch(warehouse: Warehouse, entry: CatalogEntry) -> dict | None:
     )
     if row is None:
         return None
-    stored = [row["raw_path"], *(blob["path"] for blob in json.loads(row["evidence"]).values())]
+    stored = [row["raw_path"], *(blob["path"] for blob in json.loads(row["evidence"]).values()),
+              *(item["path"] for item in json.loads(row["inputs"] or "[]"))]
     return row if all(Path(path).is_file() for path in stored) else None
 
 
@@ -74,6 +75,7 @@ def known_source(row: dict) -> KnownSource:
         retrieved_at=row["retrieved_at"], size_bytes=row["size_bytes"], raw_sha256=row["raw_sha256"],
         etag=row["etag"], last_modified=row["last_modified"], upstream_revision=row["upstream_revision"],
         evidence_sha256={name: blob["sha256"] for name, blob in json.loads(row["evidence"]).items()},
+        inputs=tuple(json.loads(row["inputs"] or "[]")),
     )
 
 
@@ -85,6 +87,7 @@ def fetched_row(fetched: FetchedSource, entry: CatalogEntry, run_id: str, checke
         "raw_sha256": fetched.blob.sha256, "raw_path": fetched.blob.path,
         "evidence": as_json({name: blob.__dict__ for name, blob in fetched.evidence.items()}),
         "run_id": run_id, "source_key": entry.source.describe(), "checked_at": checked_at, "unchanged": False,
+        "inputs": as_json(fetched.inputs) if fetched.inputs else None,
     }
 
 
@@ -112,4 +115,18 @@ def source_metadata(row: dict, status: str) -> dict:
         "etag": row["etag"] or "",
         "last_modified": row["last_modified"] or "",
         "evidence_files": sorted(evidence),
+        **input_files_metadata(row),
     }
+
+
+def input_files_metadata(row: dict) -> dict:
+    """A source of several files: each one's split, name, size and sha256, as a table the UI shows inline."""
+    inputs = json.loads(row["inputs"] or "[]")
+    if not inputs:
+        return {}
+    columns = [dg.TableColumn("split"), dg.TableColumn("file"), dg.TableColumn("size_bytes", "int"),
+               dg.TableColumn("sha256")]
+    records = [dg.TableRecord({"split": i["split"], "file": i["name"], "size_bytes": i["size_bytes"],
+                               "sha256": i["sha256"]}) for i in inputs]
+    return {"input_files": dg.MetadataValue.table(records, dg.TableSchema(columns)),
+            "splits": ", ".join(dict.fromkeys(i["split"] for i in inputs))}

@@ -10,11 +10,14 @@ import dagster as dg
 
 from assets import CODE_VERSION, DATA_FILE
 from assets.catalog import CatalogEntry, load_catalog
-from assets.convert import ConversionError, ParquetFile, to_parquet
+from assets.convert import ConversionError, ParquetFile
+from assets.fetch_many import input_name
 from assets.guards import is_public_url
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
+from assets.source_forms import DEFAULT_SPLIT
+from assets.split_convert import convert_one, convert_splits
 from assets.sql import sql_string
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from assets.workfiles import held_folder, remove_stale
@@ -58,9 +61,19 @@ def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tupl
     """This run's source, the id of the snapshot made from it under the current license decision and that
     snapshot's record (None until made)."""
     source = latest_source(warehouse, entry.id, run_id)
-    snapshot_id = snapshot_id_for_decision(entry, [source["raw_sha256"]], decision_record(warehouse, entry.id))
+    snapshot_id = snapshot_id_for_decision(entry, input_sha256s(source), decision_record(warehouse, entry.id))
     return source, snapshot_id, warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?",
                                                     [snapshot_id])
+
+
+def input_sha256s(source: dict) -> list[str]:
+    """What the snapshot is made of: the source's sha256 (a manifest, for several files) and each file's."""
+    return [source["raw_sha256"], *(item["sha256"] for item in source_inputs(source))]
+
+
+def source_inputs(source: dict) -> list[dict]:
+    """A source of several files: each one (split, name, sha256, size, stored path, format); [] for one file."""
+    return json.loads(source.get("inputs") or "[]")
 
 
 def decision_record(warehouse: Warehouse, dataset_id: str) -> dict:
@@ -82,11 +95,14 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
         with held_folder(work_dir):  # a live snapshot's work folder is never taken for a killed run's leftover
             shown = source_name(entry, source)
             try:
-                parquet = to_parquet(Path(source["raw_path"]), entry.format, work_dir / "data.parquet",
-                                     entry.null_values, entry.csv, source_name=shown)
+                if source_inputs(source):
+                    splits = convert_splits(entry, source_inputs(source), work_dir)
+                else:
+                    splits = {DEFAULT_SPLIT: convert_one(entry, Path(source["raw_path"]), entry.format,
+                                                         work_dir / "data.parquet", shown)}
             except ConversionError as error:
                 raise ConversionError(f"{entry.id} ({shown}): {error}") from None
-            provenance = provenance_record(entry, source, snapshot_id, parquet, decision_record, context.run_id)
+            provenance = provenance_record(entry, source, snapshot_id, splits, decision_record, context.run_id)
             (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
             for path in work_dir.iterdir():
                 path.chmod(READ_ONLY)  # immutable: a snapshot's files are never written again
@@ -95,26 +111,39 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
             work_dir.rename(final_dir)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    _register(warehouse, entry, source, snapshot_id, parquet, final_dir / "data.parquet", provenance, context.run_id)
+    _register(warehouse, entry, source, snapshot_id, splits, final_dir, provenance, context.run_id)
 
 
-def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_id: str, parquet: ParquetFile,
-              parquet_path: Path, provenance: dict, run_id: str) -> None:
-    """One short transaction once the files are complete. A retired snapshot whose bytes come back is revived."""
+def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_id: str,
+              splits: dict[str, ParquetFile], final_dir: Path, provenance: dict, run_id: str) -> None:
+    """One short transaction once the files are complete. A retired snapshot whose bytes come back is revived.
+    Each split is the view `snapshots."<snapshot_id>/<split>"`; `snapshots."<snapshot_id>"` is the first split."""
+    split_paths = {split: final_dir / parquet.path.name for split, parquet in splits.items()}
+    first = next(iter(splits))
+    parquet, parquet_path = splits[first], split_paths[first]
+    split_records = {split: {"parquet_path": str(split_paths[split]), "row_count": part.row_count,
+                             "parquet_sha256": part.sha256, "columns": part.columns}
+                     for split, part in splits.items()}
     with warehouse.transaction() as connection:
         connection.execute(
             "INSERT INTO governance.snapshots (snapshot_id, dataset_id, row_count, content_sha256, parquet_sha256,"
-            " parquet_path, columns, created_at, current_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now(), ?)"
+            " parquet_path, columns, created_at, current_at, run_id, splits)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, now(), now(), ?, ?)"
             " ON CONFLICT (snapshot_id) DO UPDATE SET row_count = excluded.row_count,"
             " parquet_sha256 = excluded.parquet_sha256, parquet_path = excluded.parquet_path,"
-            " columns = excluded.columns, current_at = now(), retired_at = NULL, run_id = excluded.run_id",
-            [snapshot_id, entry.id, parquet.row_count, source["raw_sha256"], parquet.sha256, str(parquet_path),
-             as_json(parquet.columns), run_id],
+            " columns = excluded.columns, current_at = now(), retired_at = NULL, run_id = excluded.run_id,"
+            " splits = excluded.splits",
+            [snapshot_id, entry.id, sum(part.row_count for part in splits.values()), source["raw_sha256"],
+             parquet.sha256, str(parquet_path), as_json(parquet.columns), run_id,
+             as_json(split_records) if source_inputs(source) else None],
         )
         connection.execute("INSERT OR REPLACE INTO governance.provenance VALUES (?, ?, ?)",
                            [snapshot_id, entry.id, as_json(provenance)])
         connection.execute(f'CREATE OR REPLACE VIEW snapshots."{snapshot_id}" AS '
                            f"SELECT * FROM read_parquet({sql_string(parquet_path)})")
+        for split, path in split_paths.items():
+            connection.execute(f'CREATE OR REPLACE VIEW snapshots."{snapshot_id}/{split}" AS '
+                               f"SELECT * FROM read_parquet({sql_string(path)})")
 
 
 def retire_old_snapshots(warehouse: Warehouse, dataset_id: str) -> list[str]:
@@ -133,14 +162,25 @@ def retire_old_snapshots(warehouse: Warehouse, dataset_id: str) -> list[str]:
         for snapshot_id, _ in retired:
             connection.execute("UPDATE governance.snapshots SET retired_at = now() WHERE snapshot_id = ?",
                                [snapshot_id])
-            connection.execute(f'DROP VIEW IF EXISTS snapshots."{snapshot_id}"')
+            views = connection.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'snapshots'"
+                                       " AND (view_name = ? OR starts_with(view_name, ?))",
+                                       [snapshot_id, f"{snapshot_id}/"]).fetchall()
+            for (view,) in views:
+                connection.execute(f'DROP VIEW IF EXISTS snapshots."{view}"')
     for _, parquet_path in retired:
         shutil.rmtree(Path(parquet_path).parent, ignore_errors=True)
     return [snapshot_id for snapshot_id, _ in retired]
 
 
-def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parquet: ParquetFile,
+def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, splits: dict[str, ParquetFile],
                       decision_record: dict, run_id: str) -> dict:
+    parquet = next(iter(splits.values()))
+    several = {
+        "inputs": [{key: item[key] for key in ("split", "name", "size_bytes", "sha256", "format")}
+                   | {"name": input_name(item["name"]) if source["source_kind"] != "hub" else item["name"]}
+                   for item in source_inputs(source)],
+        "splits": {split: {"row_count": part.row_count, "columns": part.columns} for split, part in splits.items()},
+    } if source_inputs(source) else {}
     return {
         "snapshot_id": snapshot_id,
         "dataset_id": entry.id,
@@ -158,9 +198,11 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, parqu
         },
         "license": decision_record,
         "files": {DATA_FILE: {"sha256": parquet.sha256, "size_bytes": parquet.path.stat().st_size}},
-        "row_count": parquet.row_count,
+        "row_count": sum(part.row_count for part in splits.values()),
         "columns": parquet.columns,
-        "conversion": {"renamed_columns": parquet.renamed_columns, "retyped_columns": parquet.retyped_columns},
+        **several,
+        "conversion": {"renamed_columns": [c for part in splits.values() for c in part.renamed_columns],
+                       "retyped_columns": [c for part in splits.values() for c in part.retyped_columns]},
         "pipeline": {"code_version": CODE_VERSION, "snapshot_format": SNAPSHOT_FORMAT, "dagster_run_id": run_id},
     }
 

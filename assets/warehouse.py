@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS governance.sources (
 ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS source_key VARCHAR;
 ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS checked_at TIMESTAMPTZ;
 ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS unchanged BOOLEAN;
+-- inputs: a source of several files lists each (split, name, sha256, size, stored path); raw_sha256 is then its
+-- manifest's. NULL for a source of one file.
+ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS inputs JSON;
 CREATE TABLE IF NOT EXISTS governance.snapshots (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,
@@ -80,6 +83,8 @@ CREATE TABLE IF NOT EXISTS governance.snapshots (
 -- retired_at: set by the retention policy, which drops the files and the view but keeps the record.
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS current_at TIMESTAMPTZ;
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS retired_at TIMESTAMPTZ;
+-- splits: split name -> {parquet_path, row_count, parquet_sha256, columns}, in order; NULL: one split, train.
+ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS splits JSON;
 CREATE TABLE IF NOT EXISTS governance.check_results (
     snapshot_id VARCHAR,
     check_name VARCHAR,

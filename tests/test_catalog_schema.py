@@ -17,6 +17,7 @@ from assets.catalog import (
     DATASET_ID,
     ENTRY_FIELDS,
     FORMATS,
+    SHEET_FIELDS,
     SOURCE_FIELDS,
     SOURCE_KINDS,
     CatalogError,
@@ -43,6 +44,7 @@ def test_schema_and_loader_name_the_same_fields():
     assert set(definitions["entry"]["properties"]) == ENTRY_FIELDS
     assert set(definitions["source"]["properties"]) == SOURCE_FIELDS | {"kind"}
     assert set(definitions["csv"]["properties"]) == CSV_FIELDS
+    assert set(definitions["sheet"]["properties"]) == SHEET_FIELDS
     assert all(definition["additionalProperties"] is False for definition in definitions.values())
 
 
@@ -51,14 +53,19 @@ def test_schema_and_loader_agree_on_required_fields_and_allowed_values():
     assert definitions["entry"]["properties"]["id"]["pattern"] == DATASET_ID.pattern
     assert definitions["entry"]["properties"]["format"]["enum"] == list(FORMATS)
     assert definitions["source"]["properties"]["kind"]["enum"] == list(SOURCE_KINDS)
-    required_by_kind = {rule["if"]["properties"]["kind"]["const"]: rule["then"]["required"]
+    required_by_kind = {rule["if"]["properties"]["kind"]["const"]:
+                        (tuple(rule["then"].get("required", ())),
+                         tuple(one["required"][0] for one in rule["then"].get("anyOf", ())))
                         for rule in definitions["source"]["allOf"]}
-    assert required_by_kind == {kind: list(fields) for kind, fields in SOURCE_KINDS.items()}
+    assert required_by_kind == SOURCE_KINDS
 
 
 @pytest.mark.parametrize("bad_entry", [
     {**GOOD, "colour": "blue"},
-    {**GOOD, "format": "xlsx"},
+    {**GOOD, "format": "xml"},
+    {**GOOD, "source": {"kind": "file", "splits": {"train/2020": "data/rows.csv"}}},
+    {**GOOD, "source": {"kind": "file", "path": []}},
+    {**GOOD, "format": "xlsx", "sheet": {"header": 1}},
     {**GOOD, "id": "Upper"},
     {**GOOD, "source": {"kind": "http"}},
     {**GOOD, "csv": {"header": False}},
