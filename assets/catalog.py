@@ -242,7 +242,10 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(ENTRY_FIELDS)}")
     fmt = raw.get("format")
-    if fmt not in FORMATS:
+    source = raw.get("source")
+    if fmt is None and isinstance(source, dict) and source.get("kind") == "hub" and not source.get("path"):
+        fmt = ""  # a Hub dataset taken whole: each file is read in its own format
+    elif fmt not in FORMATS:
         raise CatalogError(f"{where}: format must be one of {FORMATS}, got {fmt!r}")
     for required in ("title", "source"):
         if not raw.get(required):

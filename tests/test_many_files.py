@@ -212,3 +212,36 @@ def test_a_compressed_file_is_stored_decompressed(workspace, capsys, suffix, com
     with duckdb.connect(str(workspace["root"] / "warehouse.duckdb"), read_only=True) as connection:
         rows = connection.execute("SELECT row_count FROM governance.latest_snapshots").fetchone()[0]
     assert rows == workspace["by_year"]["2007"]
+
+
+def test_a_hub_dataset_is_taken_whole_with_its_sharded_splits(workspace, capsys):
+    """An upstream dataset written with `datasets`' own layout (train in three shards, test in one) on the
+    loopback Hub, its license in the card, read whole: each split as load_dataset reads it."""
+    from datasets import Dataset, DatasetDict, load_dataset
+    from huggingface_hub import DatasetCard, HfApi
+
+    repo_id = f"upstream-{uuid.uuid4().hex[:8]}/penguin-years"
+    header, rows = penguin_rows()
+    year = header.index("year")
+    table = {"species": [row[0] for row in rows], "year": [int(row[year]) for row in rows]}
+    train = Dataset.from_dict({key: [v for v, row in zip(values, rows) if row[year] != "2009"]
+                               for key, values in table.items()})
+    test = Dataset.from_dict({key: [v for v, row in zip(values, rows) if row[year] == "2009"]
+                              for key, values in table.items()})
+    DatasetDict(train=train, test=test).push_to_hub(repo_id, num_shards={"train": 3})
+    card = DatasetCard.load(repo_id, repo_type="dataset")
+    card.data.license = "cc0-1.0"
+    card.push_to_hub(repo_id, repo_type="dataset")
+    commit = HfApi().dataset_info(repo_id).sha
+    write_catalog(workspace["root"], [{"id": "penguin-years", "title": "Penguin years",
+                                      "source": {"kind": "hub", "repo_id": repo_id}}])
+    assert run_main([]) == 0, capsys.readouterr().out
+    assert snapshot_splits(workspace["root"], "penguin-years") == {"train": train.num_rows, "test": test.num_rows}
+    inputs = source_inputs(workspace["root"], "penguin-years")
+    assert [i["name"] for i in inputs] == [*(f"data/train-0000{n}-of-00003.parquet" for n in range(3)),
+                                           "data/test-00000-of-00001.parquet"]
+    with duckdb.connect(str(workspace["root"] / "warehouse.duckdb"), read_only=True) as connection:
+        revision = connection.execute("SELECT upstream_revision FROM governance.sources").fetchone()[0]
+    assert revision == commit
+    loaded = load_dataset(repo_id, revision=commit)
+    assert {split: loaded[split].num_rows for split in loaded} == snapshot_splits(workspace["root"], "penguin-years")
