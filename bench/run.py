@@ -1,6 +1,7 @@
 """Benchmark: the governed path against bare DuckDB on one synthetic JSONL text corpus.
 
     uv run python bench/run.py --size 1GB        # or --rows N; --repeat 3 keeps the best of 3; --keep
+    uv run python bench/run.py --size 1GB --files 8   # the same corpus as 8 files named by a glob
 
 Stages, each in its own process (wall time from spawn to exit, peak RSS of that process alone):
   (a) baseline   bare DuckDB: COPY read_json -> Parquet, then one SQL scan computing the 4 checks
@@ -45,12 +46,14 @@ class Results:
     gx_pandas: StageRun | None
     noop: StageRun
     forced: StageRun
+    files: int = 1
 
     def summary(self) -> dict:
         checks_s = self.pipeline.report.get("suite_s")
         return {
             "rows": self.rows,
             "input_bytes": self.input_bytes,
+            "files": self.files,
             "baseline_s": round(self.baseline.wall_s, 2),
             "pipeline_s": round(self.pipeline.wall_s, 2),
             "ratio": round(self.pipeline.wall_s / self.baseline.wall_s, 2),
@@ -89,6 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run (a), (b) and (d) this many times and keep the fastest of each (default 1)")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out stage (c), the slowest")
+    parser.add_argument("--files", type=int, default=1,
+                        help="cut the corpus into this many files, which the catalog names by a glob (default 1)")
     parser.add_argument("--workdir", help="where the temporary files go (default: the system temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files for debugging")
     return parser.parse_args(argv)
@@ -101,7 +106,11 @@ def run_benchmark(root: Path, args: argparse.Namespace) -> Results:
     rows = args.rows or rows_for_size(args.size)
     generate_corpus(corpus, rows)
     generate_s = time.perf_counter() - started
-    log(f"generated {rows:,} rows, {corpus.stat().st_size / 1e6:,.0f} MB in {generate_s:.1f} s")
+    input_bytes = corpus.stat().st_size
+    log(f"generated {rows:,} rows, {input_bytes / 1e6:,.0f} MB in {generate_s:.1f} s")
+    if args.files > 1:  # a source of several files: the pipeline reads them by a glob, as one split
+        corpus = split_corpus(corpus, args.files)
+        log(f"split into {args.files} files {corpus.name}")
     baselines, pipelines, noops, forced = [], [], [], []
     for attempt in range(args.repeat):
         baselines.append(run_stage("bench.baseline", [str(corpus), str(root / f"baseline-{attempt}.parquet")]))
@@ -117,8 +126,24 @@ def run_benchmark(root: Path, args: argparse.Namespace) -> Results:
     pipeline = fastest(pipelines)
     skip_pandas = args.skip_pandas or "parquet_uri" not in pipeline.report  # no snapshot: reported below
     gx_pandas = None if skip_pandas else run_gx_pandas(pipeline, root)
-    return Results(rows, corpus.stat().st_size, generate_s, fastest(baselines), pipeline,
-                   max(p.peak_rss_mb for p in pipelines), gx_pandas, fastest(noops), fastest(forced))
+    return Results(rows, input_bytes, generate_s, fastest(baselines), pipeline,
+                   max(p.peak_rss_mb for p in pipelines), gx_pandas, fastest(noops), fastest(forced), args.files)
+
+
+def split_corpus(corpus: Path, files: int) -> Path:
+    """The corpus cut into `files` JSONL files of about equal size, on line boundaries; returns their glob."""
+    target = corpus.stat().st_size // files + 1
+    with corpus.open("rb") as source:
+        for index in range(files):
+            with (corpus.parent / f"corpus-{index:05d}.jsonl").open("wb") as part:
+                written = 0
+                for line in source:
+                    part.write(line)
+                    written += len(line)
+                    if written >= target and index < files - 1:
+                        break
+    corpus.unlink()
+    return corpus.parent / "corpus-*.jsonl"
 
 
 def pipeline_stage(launch: str, env: dict[str, str]) -> StageRun:
