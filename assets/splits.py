@@ -1,6 +1,6 @@
 """A snapshot's splits: one Parquet file per split in the warehouse, listed in `governance.snapshots.splits` as
-split name -> {"parquet_path", "row_count"} in the order consumers see them. A snapshot recorded before splits
-existed holds one file, its `train` split."""
+split name -> {"parquet_path", "row_count"} (and "sha256" when recorded) in the order consumers see them. A snapshot
+recorded before splits existed holds one file, its `train` split."""
 
 from __future__ import annotations
 
