@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from assets import DATA_FILE
 from assets.catalog import CatalogEntry, Creator
 from assets.croissant import PublishedFile, checks_summary, conversion_changes, source_label
+from assets.splits import published_splits
 from licenses.release import license_file_name
 
 if TYPE_CHECKING:  # huggingface_hub stays out of the definitions' load: imported where a card is made
@@ -39,9 +39,14 @@ def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, licen
         source_datasets=source_datasets(provenance["source"]) or None,
         size_categories=[size_category(provenance["row_count"])],
         tags=["governed-snapshot", f"license-use:{license_info['use']}", "croissant"],
-        configs=[{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILE}]}],
+        configs=[{"config_name": "default", "data_files": data_files(provenance)}],
         **extra,
     )
+
+
+def data_files(provenance: dict) -> list[dict]:
+    """Each split's shards as `datasets`' push_to_hub lists them in the card: `data/<split>-*`, in split order."""
+    return [{"split": name, "path": f"data/{name}-*"} for name in published_splits(provenance)]
 
 
 def source_datasets(source: dict) -> list[str]:
@@ -57,7 +62,8 @@ def source_datasets(source: dict) -> list[str]:
 
 def render_card(entry: CatalogEntry, license_record: dict, provenance: dict, checks: list[dict], repo_id: str,
                 files: list[PublishedFile]) -> DatasetCard:
-    """`files` are the published files the card lists with their sha256 (the Parquet first)."""
+    """`provenance` is the provenance.json published with the card (its `splits` name each split's shards); `files`
+    are the published files the card lists with their sha256 (the Parquet shards first)."""
     from huggingface_hub import DatasetCard
 
     paths = [file.path for file in files]
@@ -155,6 +161,9 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
         f"- Snapshot `{provenance['snapshot_id']}`: {provenance['row_count']} rows, {len(provenance['columns'])} "
         f"columns, {converted} (pipeline {pipeline['code_version']}, "
         f"Dagster run `{pipeline['dagster_run_id']}`)",
+        "- Splits: " + "; ".join(f"{name}, {split['row_count']} rows in {len(split['files'])} Parquet file"
+                                 + ("s" if len(split["files"]) > 1 else "")
+                                 for name, split in published_splits(provenance).items()),
         f"- License decision: {license_record['decision']} under policy `{license_record['policy']}`: "
         + "; ".join(license_record.get("reasons") or []),
         "- Machine-readable: `provenance.json` (the full record) and `croissant.json` (Croissant 1.1 with PROV-O "

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 from assets.catalog import Creator
+from assets.splits import published_splits
 from licenses.known import spdx_url
 from licenses.release import license_file_name
 
@@ -68,7 +69,6 @@ CONTEXT = {
     "unArchive": "cr:unArchive",
     "value": "cr:value",
 }
-RECORD_SET_ID = "default"
 PARQUET = "application/x-parquet"
 _SPDX_OPERATORS = {"AND", "OR", "WITH"}
 # DuckDB column types (as DESCRIBE spells them) to Croissant data types; anything else is read as text.
@@ -96,13 +96,14 @@ class PublishedFile:
 def croissant_document(*, provenance: dict, license_record: dict, checks: list[dict], files: list[PublishedFile],
                        dataset_url: str, publisher: dict, creators: tuple[Creator, ...], description: str,
                        citation: str | None, snapshot_created_at: str) -> dict:
-    """The Croissant 1.1 JSON-LD of one snapshot: `files` are the published files (one Parquet), `provenance`
-    the snapshot's provenance.json, `checks` its latest check results (check_name, severity, passed, observed).
+    """The Croissant 1.1 JSON-LD of one snapshot: `files` are the published files (every Parquet shard among them),
+    `provenance` the provenance.json published with them (its `splits` name each split's shards), `checks` its
+    latest check results (check_name, severity, passed, observed).
     `dataset_url` is the published repo's public address (`@id`, `url`, `citeAs`); `creators` are the data's
     creators as the catalog names them (no `creator` when it names none) and `publisher` who publishes it.
     Both dates are the snapshot's creation time, which stays the same however often its publish is retried."""
     license_info = license_record["license"]
-    data_file = next(file.path for file in files if file.encoding_format == PARQUET)
+    splits = published_splits(provenance)
     document = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -121,8 +122,9 @@ def croissant_document(*, provenance: dict, license_record: dict, checks: list[d
         "dateCreated": snapshot_created_at,
         "datePublished": snapshot_created_at,
         "keywords": ["governed-snapshot", f"license-use:{license_info['use']}"],
-        "distribution": [file_object(file) for file in files],
-        "recordSet": [record_set(data_file, provenance["columns"])],
+        "distribution": [file_object(file) for file in files] + [
+            file_set(name, split["files"]) for name, split in splits.items() if len(split["files"]) > 1],
+        "recordSet": [record_set(name, split, provenance["columns"]) for name, split in splits.items()],
         "prov:wasDerivedFrom": source_entity(provenance["source"]),
         "prov:wasGeneratedBy": pipeline_activity(provenance, snapshot_created_at),
         **responsible_ai_fields(provenance, license_record, checks),
@@ -167,25 +169,43 @@ def file_object(file: PublishedFile) -> dict:
     }
 
 
-def record_set(data_file_id: str, columns: list[dict]) -> dict:
+def file_set(split: str, shards: list[str]) -> dict:
+    """A split's shards together, which its records are read from (each shard is also a FileObject, with its
+    sha256). mlcroissant reads a FileSet's files from beside croissant.json and does not check their sha256."""
     return {
-        "@type": "cr:RecordSet",
-        "@id": RECORD_SET_ID,
-        "name": RECORD_SET_ID,
-        "description": "The snapshot's rows, one record per row of the Parquet file (split: train).",
-        "field": [column_field(data_file_id, column["name"], column["type"]) for column in columns],
+        "@type": "cr:FileSet",
+        "@id": f"{split}-shards",
+        "name": f"{split}-shards",
+        "description": f"The {len(shards)} Parquet shards of split {split}.",
+        "encodingFormat": PARQUET,
+        "includes": f"data/{split}-*.parquet",
     }
 
 
-def column_field(data_file_id: str, name: str, duckdb_type: str) -> dict:
+def record_set(split: str, facts: dict, columns: list[dict]) -> dict:
+    """One split's rows. A split of one shard reads it as a FileObject, so mlcroissant checks its sha256 as it
+    reads; a split of several reads the FileSet of its shards."""
+    shards = facts["files"]
+    source = {"fileObject": {"@id": shards[0]}} if len(shards) == 1 else {"fileSet": {"@id": f"{split}-shards"}}
+    return {
+        "@type": "cr:RecordSet",
+        "@id": split,
+        "name": split,
+        "description": f"Split {split}: {facts['row_count']} rows, one record per row of its Parquet "
+                       + ("file." if len(shards) == 1 else f"shards ({len(shards)} files)."),
+        "field": [column_field(split, source, column["name"], column["type"]) for column in columns],
+    }
+
+
+def column_field(split: str, source: dict, name: str, duckdb_type: str) -> dict:
     element_type, is_array = (duckdb_type[:-2], True) if duckdb_type.endswith("[]") else (duckdb_type, False)
     field = {
         "@type": "cr:Field",
-        "@id": f"{RECORD_SET_ID}/{quote(name, safe='')}",
+        "@id": f"{split}/{quote(name, safe='')}",
         "name": name,
         "description": f"Column {name!r} ({duckdb_type} in DuckDB).",
         "dataType": croissant_data_type(element_type),
-        "source": {"fileObject": {"@id": data_file_id}, "extract": {"column": name}},
+        "source": {**source, "extract": {"column": name}},
     }
     if is_array:
         field.update(isArray=True, arrayShape="-1")
@@ -253,9 +273,12 @@ def responsible_ai_fields(provenance: dict, license_record: dict, checks: list[d
                   + f"; {source['size_bytes']} bytes, sha256 {source['sha256']}."
                   + (f" Origin: {source['origin']}." if source.get("origin") else ""))
     changes = conversion_changes(provenance)
+    splits = published_splits(provenance)
     preprocessing = [
-        f"Converted {'' if changes else 'unchanged '}to one zstd-compressed Parquet file with DuckDB "
-        f"({provenance['row_count']} rows, {len(provenance['columns'])} columns); no rows or columns were removed"
+        f"Converted {'' if changes else 'unchanged '}to zstd-compressed Parquet with DuckDB, one file per split "
+        f"({provenance['row_count']} rows, {len(provenance['columns'])} columns; splits: "
+        + ", ".join(f"{name} {split['row_count']} rows" for name, split in splits.items())
+        + "), published as the Parquet shards data/<split>-*.parquet; no rows or columns were removed"
         + (f"; changed: {'; '.join(changes)}." if changes else "."),
         f"License decided as {license_record['decision']} under policy '{license_record['policy']}': "
         + "; ".join(license_record.get("reasons") or []),

@@ -1,18 +1,21 @@
 """Publish: a vetted snapshot goes to the Hub in one atomic commit, tagged with its snapshot id.
 
-The commit holds the Parquet data, the dataset card, provenance.json, croissant.json and the license and notice
-files, and deletes whatever an older snapshot left that no longer belongs. Every published file is built from
-the snapshot's immutable records, so a retried or repeated publish finds nothing to change."""
+The commit holds the Parquet data (each split as shards, see assets/shards.py), the dataset card, provenance.json,
+croissant.json and the license and notice files, and deletes whatever an older snapshot left that no longer belongs.
+Every published file is built from the snapshot's immutable records, so a retried or repeated publish finds nothing
+to change."""
 
 import hashlib
 import json
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets import DATA_FILE
 from assets.card import render_card
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import file_sha256
@@ -21,8 +24,11 @@ from assets.fetch import LICENSE_FILES, NOTICE_FILES
 from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retries
 from assets.hub_types import unloadable_reason
 from assets.partitions import dataset_check_spec, dataset_partitions
+from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
+from assets.splits import SplitFile, snapshot_splits
 from assets.store import latest_checks, run_snapshot, snapshot
 from assets.warehouse import Warehouse
+from assets.workfiles import held_folder
 from licenses import load_policy, spdx_text
 
 if TYPE_CHECKING:
@@ -65,10 +71,11 @@ PUBLISHED = dataset_check_spec(
     check_specs=[PUBLISHED],
 )
 def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget):
-    """The snapshot published to the Hub as `<namespace>/<dataset>`: one commit holding the Parquet data, the
-    dataset card, provenance.json, croissant.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a
-    snapshot whose license decision is `publish` and whose blocking checks passed is published, and only then is
-    this asset materialised; otherwise its `published` check fails with the reason. Re-publishing a published
+    """The snapshot published to the Hub as `<namespace>/<dataset>`: one commit holding the Parquet data (each
+    split as `data/<split>-0000i-of-0000N.parquet` shards, as `datasets` writes them), the dataset card,
+    provenance.json, croissant.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a snapshot whose
+    license decision is `publish` and whose blocking checks passed is published, and only then is this asset
+    materialised; otherwise its `published` check fails with the reason. Re-publishing a published
     snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
     the previous tag as it was."""
     entry = load_catalog().get(context.partition_key)
@@ -82,18 +89,24 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
                                   description=refusal, metadata={"reason": refusal, "snapshot_id": snapshot_id})
         return
     repo_id = hub.repo_id(entry.id)
+    # Shards are written beside the snapshot, in a work folder the snapshot step removes if a killed run left it.
+    work_dir = Path(tempfile.mkdtemp(prefix=f".publish-{snapshot_id}-", dir=warehouse.snapshots_dir / entry.id))
     try:
-        api = hub.client()
-        hub_url = hub.public_base(api.endpoint)
-        release = build_release(entry, repo_id, hub_url, snapshot_row, json.loads(source["evidence"]),
-                                latest_checks(warehouse, snapshot_id))
-        commit_oid, new_commit = with_retries(lambda: push_release(api, release),
-                                              log=lambda message: context.log.warning(f"{entry.id}: {message}"))
+        with held_folder(work_dir):
+            api = hub.client()
+            hub_url = hub.public_base(api.endpoint)
+            release = build_release(entry, repo_id, hub_url, snapshot_row, json.loads(source["evidence"]),
+                                    latest_checks(warehouse, snapshot_id), work_dir,
+                                    log=lambda message: context.log.info(f"{entry.id}: {message}"))
+            commit_oid, new_commit = with_retries(lambda: push_release(api, release),
+                                                  log=lambda message: context.log.warning(f"{entry.id}: {message}"))
     except Exception as error:
         reason = str(error) if isinstance(error, (PublishError, HubAccessError)) else hub_error_message(error)
         message = f"{entry.id}: publishing {snapshot_id} to {repo_id} failed: {reason}"
         record_publish_failure(warehouse, snapshot_id, message)
         raise PublishError(message) from None
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
     url = dg.MetadataValue.url(f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}")
     yield dg.MaterializeResult(
@@ -123,45 +136,96 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
 
 
 def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row: dict, evidence: dict,
-                  checks: list[dict]) -> Release:
-    """Assemble the commit's files from the snapshot folder, the license evidence files fetched with the source
-    (name -> {path, ...}) and the records. The license record is the snapshot's own (in its provenance.json), so
-    every file at the tag tells the same story. `hub_url` is the Hub's public address: croissant.json names the
-    repo there. The files name the source only where it is public (see store.source_location)."""
-    snapshot_dir = Path(snapshot_row["parquet_path"]).parent
+                  checks: list[dict], work_dir: Path, log: Callable[[str], None] = lambda message: None) -> Release:
+    """Assemble the commit's files from the snapshot's splits, the license evidence files fetched with the source
+    (name -> {path, ...}) and the records. Each split goes out as Parquet shards (assets/shards.py); shards that
+    must be rewritten are written into `work_dir`, which must outlive the upload. The published provenance.json is
+    the snapshot's own with every shard (path, size, sha256) and each split's rows and shards, so every file at the
+    tag tells the same story. `hub_url` is the Hub's public address: croissant.json names the repo there. The files
+    name the source only where it is public (see store.source_location)."""
+    try:
+        splits = snapshot_splits(snapshot_row)
+    except ValueError as error:
+        raise PublishError(str(error)) from None
+    snapshot_dir = next(iter(splits.values())).parquet_path.parent
     provenance = json.loads((snapshot_dir / "provenance.json").read_text(encoding="utf-8"))
     license_record = provenance["license"]
-    parquet = snapshot_dir / "data.parquet"
-    vetted_sha256 = provenance["files"][DATA_FILE]["sha256"]
-    if file_sha256(parquet) != vetted_sha256 or snapshot_row["parquet_sha256"] != vetted_sha256:
-        raise PublishError(f"{parquet} no longer matches the sha256 recorded when it was vetted; re-run the snapshot")
-    unloadable = unloadable_reason(parquet)
-    if unloadable:
-        raise PublishError(f"the Hub's datasets library could not load the snapshot ({unloadable})")
-    files: dict[str, Path | bytes] = {DATA_FILE: parquet, "provenance.json": snapshot_dir / "provenance.json",
-                                      **license_files(evidence, license_record)}
-    # The Parquet file was just hashed against the vetted sha256: the largest file is not read again.
-    published = [published_file(path, content, vetted_sha256 if path == DATA_FILE else None)
-                 for path, content in files.items()]
+    vetted = {name: vetted_sha256(name, split, provenance) for name, split in splits.items()}
+    license_texts = license_files(evidence, license_record)
+    try:
+        shards = snapshot_shards(splits, work_dir, other_files=len(license_texts) + 3, log=log)  # + card, records
+    except ShardingError as error:
+        raise PublishError(str(error)) from None
+    for name, split_shards in shards.items():
+        rows = sum(shard.row_count for shard in split_shards)
+        if rows != splits[name].row_count:
+            raise PublishError(f"{splits[name].parquet_path} holds {rows} rows, the snapshot records "
+                               f"{splits[name].row_count} for split {name}; re-run the snapshot")
+    hashed = {split.parquet_path: vetted[name] for name, split in splits.items()}
+    data_files = [published_shard(name, shard, hashed) for name, split_shards in shards.items()
+                  for shard in split_shards]
+    published_provenance = {
+        **provenance,
+        "files": {file.path: {"sha256": file.sha256, "size_bytes": file.size_bytes} for file in data_files},
+        "splits": {name: {"row_count": splits[name].row_count, "files": [shard.path for shard in split_shards]}
+                   for name, split_shards in shards.items()},
+    }
+    files: dict[str, Path | bytes] = {
+        **{shard.path: shard.local_path for split_shards in shards.values() for shard in split_shards},
+        "provenance.json": json_bytes(published_provenance), **license_texts,
+    }
+    published = data_files + [published_file(path, content) for path, content in files.items()
+                              if not path.endswith(".parquet")]
     namespace = repo_id.split("/")[0]
     croissant = croissant_document(
-        provenance=provenance, license_record=license_record, checks=checks, files=published,
+        provenance=published_provenance, license_record=license_record, checks=checks, files=published,
         dataset_url=f"{hub_url}/datasets/{repo_id}", description=entry.description, citation=entry.citation,
         publisher={"@type": "sc:Organization", "name": namespace, "url": f"{hub_url}/{namespace}"},
         creators=entry.creator,
         snapshot_created_at=snapshot_row["created_at"].isoformat(),
     )
-    files["croissant.json"] = (json.dumps(croissant, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    files["README.md"] = str(render_card(entry, license_record, provenance, checks, repo_id, published)).encode()
+    files["croissant.json"] = json_bytes(croissant)
+    files["README.md"] = str(render_card(entry, license_record, published_provenance, checks, repo_id,
+                                         published)).encode()
     tag = snapshot_row["snapshot_id"]
     license_label = license_record["license"].get("spdx") or license_record["license"].get("name")
+    split_sha256s = "; ".join(f"{name} {sha256}" for name, sha256 in vetted.items())
     return Release(
         repo_id=repo_id, tag=tag, private=entry.visibility == "private" or internal_policy(license_record),
         files=files,
         commit_message=f"Publish snapshot {tag}",
         commit_description=f"License {license_label}: {license_record['decision']}. Source sha256 "
-                           f"{provenance['source']['sha256']}; Parquet sha256 {vetted_sha256}.",
+                           f"{provenance['source']['sha256']}; Parquet sha256 {split_sha256s}.",
     )
+
+
+def vetted_sha256(name: str, split: SplitFile, provenance: dict) -> str:
+    """The split's Parquet file, checked against the sha256 recorded when it was vetted (in the snapshot's record
+    and its provenance.json, under the file's published name) and against what `datasets` can load."""
+    in_provenance = (provenance.get("files") or {}).get(shard_name(name, 0, 1)) or {}
+    recorded = {sha256 for sha256 in (split.sha256, in_provenance.get("sha256")) if sha256}
+    if not recorded:
+        raise PublishError(f"{split.parquet_path}: no sha256 was recorded for split {name} when it was vetted; "
+                           "re-run the snapshot")
+    actual = file_sha256(split.parquet_path)
+    if recorded != {actual}:
+        raise PublishError(f"{split.parquet_path} no longer matches the sha256 recorded when it was vetted; "
+                           "re-run the snapshot")
+    unloadable = unloadable_reason(split.parquet_path)
+    if unloadable:
+        raise PublishError(f"the Hub's datasets library could not load the snapshot (split {name}: {unloadable})")
+    return actual
+
+
+def published_shard(split: str, shard: Shard, hashed: dict[Path, str]) -> PublishedFile:
+    """A shard as croissant.json and the card list it; a warehouse file published as is was just hashed."""
+    sha256 = hashed.get(shard.local_path) or file_sha256(shard.local_path)
+    return PublishedFile(shard.path, sha256, shard.local_path.stat().st_size, PARQUET,
+                         f"The snapshot's rows (split {split}: {shard.row_count} rows in this file).")
+
+
+def json_bytes(record: dict) -> bytes:
+    return (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def internal_policy(license_record: dict) -> bool:
@@ -195,17 +259,14 @@ def license_files(evidence: dict, license_record: dict) -> dict[str, Path | byte
     return found
 
 
-def published_file(path: str, content: Path | bytes, sha256: str | None = None) -> PublishedFile:
-    """What croissant.json and the card say of one file: its real sha256 (given if already computed) and size,
-    and what it is."""
-    data_sha256 = sha256 or (file_sha256(content) if isinstance(content, Path)
-                             else hashlib.sha256(content).hexdigest())
+def published_file(path: str, content: Path | bytes) -> PublishedFile:
+    """What croissant.json and the card say of one file besides the data: its real sha256 and size, and what it
+    is."""
+    sha256 = file_sha256(content) if isinstance(content, Path) else hashlib.sha256(content).hexdigest()
     size = content.stat().st_size if isinstance(content, Path) else len(content)
-    if path.endswith(".parquet"):
-        return PublishedFile(path, data_sha256, size, PARQUET, "The snapshot's rows (split: train).")
     if path == "provenance.json":
-        return PublishedFile(path, data_sha256, size, "application/json", "The snapshot's provenance record.")
-    return PublishedFile(path, data_sha256, size, "text/plain", "License or notice text that travels with the data.")
+        return PublishedFile(path, sha256, size, "application/json", "The snapshot's provenance record.")
+    return PublishedFile(path, sha256, size, "text/plain", "License or notice text that travels with the data.")
 
 
 def push_release(api: "HfApi", release: Release) -> tuple[str, bool]:
@@ -284,22 +345,27 @@ def adopted_tag(api: "HfApi", release: Release, tagged: str) -> str:
 
 
 def holds_release(api: "HfApi", release: Release, revision: str) -> bool:
-    """Whether the commit holds this release's snapshot: its provenance.json names the snapshot id and the data
-    file's sha256 this one does, and the Hub's own sha256 of the data file there (when it keeps one) agrees."""
+    """Whether the commit holds this release's snapshot: its provenance.json names the snapshot id and the same data
+    files with the same sha256 as this one's, and the Hub's own sha256 of each data file there (when it keeps one)
+    agrees."""
     from huggingface_hub.errors import EntryNotFoundError
 
-    ours = json.loads(_text(release.files["provenance.json"]))
+    ours_files = json.loads(_text(release.files["provenance.json"]))["files"]
+    ours = {path: facts["sha256"] for path, facts in ours_files.items()}
     try:
         theirs = json.loads(Path(api.hf_hub_download(release.repo_id, "provenance.json", repo_type="dataset",
                                                       revision=revision)).read_text(encoding="utf-8"))
-        stored = api.get_paths_info(release.repo_id, [DATA_FILE], repo_type="dataset", revision=revision)
+        stored = api.get_paths_info(release.repo_id, sorted(ours), repo_type="dataset", revision=revision)
     except (EntryNotFoundError, ValueError):  # no provenance.json, or not JSON: not a snapshot of ours
         return False
-    vetted = ours["files"][DATA_FILE]["sha256"]
-    hub_sha256 = [item.lfs.sha256 for item in stored if getattr(item, "lfs", None)]
-    return (isinstance(theirs, dict) and theirs.get("snapshot_id") == release.tag
-            and (theirs.get("files") or {}).get(DATA_FILE, {}).get("sha256") == vetted
-            and len(stored) == 1 and hub_sha256 in ([], [vetted]))
+    if not isinstance(theirs, dict) or not isinstance(theirs.get("files"), dict):
+        return False
+    recorded = {path: facts.get("sha256") if isinstance(facts, dict) else None
+                for path, facts in theirs["files"].items()}
+    hub_sha256 = {item.path: item.lfs.sha256 for item in stored if getattr(item, "lfs", None)}
+    return (theirs.get("snapshot_id") == release.tag and recorded == ours
+            and {item.path for item in stored} == set(ours)
+            and all(ours[path] == sha256 for path, sha256 in hub_sha256.items()))
 
 
 def _text(content: Path | bytes) -> str:

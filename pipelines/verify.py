@@ -1,5 +1,6 @@
-"""Verify a published snapshot as a consumer: download it, check every file's sha256 against its provenance.json
-and croissant.json, and print the license, its obligations and whether commercial use is allowed.
+"""Verify a published snapshot as a consumer: download it, check every file's sha256 (each Parquet shard of every
+split among them) against its provenance.json and croissant.json, that each split's shards hold the rows
+provenance.json records, and print the license, its obligations and whether commercial use is allowed.
 
     uv run python -m pipelines.verify <repo_id> --revision <tag>
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from assets.convert import file_sha256
 from assets.croissant import PARQUET, license_file_url, license_urls, source_label
+from assets.splits import published_splits
 
 # Files no record can vouch for: the card, and croissant.json (it cannot hold its own sha256); .gitattributes is
 # the Hub's plumbing.
@@ -55,7 +57,42 @@ def verify_files(files: dict[str, Path]) -> Verification:
     result.problems += [f"{path} is in the snapshot but in neither provenance.json nor croissant.json"
                         for path in unvouched]
     result.problems += license_mismatches(provenance, croissant)
+    result.problems += split_mismatches(provenance, croissant, {path: files[path] for path in result.verified})
     return result
+
+
+def split_mismatches(provenance: dict, croissant: dict, verified: dict[str, Path]) -> list[str]:
+    """Each split's shards hold the rows provenance.json records for it (counted from the Parquet footers of the
+    shards whose sha256 matched; a split with a mismatched shard is already reported), every data file belongs to
+    one split, and croissant.json has one RecordSet per split."""
+    import pyarrow.parquet as pq
+
+    splits = published_splits(provenance)
+    problems = []
+    listed = [path for split in splits.values() for path in split.get("files") or []]
+    problems += [f"{path}: listed in more than one split of provenance.json" for path in sorted(set(listed))
+                 if listed.count(path) > 1]
+    problems += [f"{path}: data file in no split of provenance.json"
+                 for path in sorted(set(provenance.get("files") or {}) - set(listed))]
+    problems += [f"{path}: in a split of provenance.json but not among its files"
+                 for path in sorted(set(listed) - set(provenance.get("files") or {}))]
+    for name, split in splits.items():
+        shards = split.get("files") or []
+        if not shards or not all(path in verified for path in shards):
+            continue
+        try:
+            rows = sum(pq.read_metadata(verified[path]).num_rows for path in shards)
+        except (OSError, ValueError) as error:
+            problems.append(f"split {name}: its shards cannot be read as Parquet ({error})")
+            continue
+        if rows != split.get("row_count"):
+            problems.append(f"split {name}: its shards hold {rows} rows, provenance.json records "
+                            f"{split.get('row_count')}")
+    if "splits" in provenance:
+        record_sets = [item.get("@id") for item in croissant.get("recordSet") or []]
+        if record_sets != list(splits):
+            problems.append(f"croissant.json has record sets {record_sets}, provenance.json splits {list(splits)}")
+    return problems
 
 
 def recorded_sha256s(provenance: dict, croissant: dict, result: Verification) -> dict[str, tuple[str, str]]:
@@ -153,6 +190,8 @@ def print_report(repo_id: str, revision: str, commit: str, result: Verification)
     for path, sha256 in result.verified.items():
         print(f"  ok  {path}  sha256 {sha256}")
     print(f"snapshot: {record['snapshot_id']} ({record['row_count']} rows)")
+    for name, split in published_splits(record).items():
+        print(f"  split {name}: {split['row_count']} rows in {len(split['files'])} file(s)")
     print(f"license: {info.get('name') or info.get('spdx') or 'unknown'} (SPDX {info.get('spdx') or 'none'})"
           + (f", terms: {info['url']}" if info.get("url") else ""))
     print(f"commercial use allowed: {COMMERCIAL_USE.get(info['use'], info['use'])}")

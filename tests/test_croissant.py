@@ -62,9 +62,9 @@ def document(snapshot_folder) -> dict:
 def test_mlcroissant_validates_it_and_reads_every_record(snapshot_folder):
     dataset = mlc.Dataset(jsonld=snapshot_folder / "croissant.json")
     assert dataset.metadata.ctx.issues.errors == set()
-    records = list(dataset.records("default"))
-    assert [record["default/id"] for record in records] == [1, 2, 3]
-    assert records[0]["default/tags"] == [b"a", b"b"] and records[1]["default/ok"] is False
+    records = list(dataset.records("train"))
+    assert [record["train/id"] for record in records] == [1, 2, 3]
+    assert records[0]["train/tags"] == [b"a", b"b"] and records[1]["train/ok"] is False
 
 
 def test_mlcroissant_refuses_the_data_when_the_recorded_sha256_is_wrong(snapshot_folder, document, tmp_path):
@@ -74,7 +74,7 @@ def test_mlcroissant_refuses_the_data_when_the_recorded_sha256_is_wrong(snapshot
     tampered["distribution"][0]["sha256"] = "0" * 64
     (folder / "croissant.json").write_text(json.dumps(tampered))
     with pytest.raises(Exception) as raised:
-        list(mlc.Dataset(jsonld=folder / "croissant.json").records("default"))
+        list(mlc.Dataset(jsonld=folder / "croissant.json").records("train"))
     assert "Hash of downloaded file" in str(raised.value.__cause__)
 
 

@@ -65,7 +65,8 @@ def snapshot_rows(published) -> list[dict]:
 
 
 def first_release(published, repo_id: str, endpoint: str):
-    """The first snapshot's release, rebuilt from the warehouse as the publish step builds it."""
+    """The first snapshot's release, rebuilt from the warehouse as the publish step builds it (one split that is
+    published as is: no shard is written)."""
     from assets.warehouse import Warehouse
 
     warehouse = Warehouse(path=published["warehouse"])
@@ -73,7 +74,7 @@ def first_release(published, repo_id: str, endpoint: str):
     source = warehouse.fetch_one("SELECT * FROM governance.sources WHERE raw_sha256 = ? LIMIT 1",
                                  [row["content_sha256"]])
     return build_release(load_catalog().get("levels"), repo_id, endpoint, row, json.loads(source["evidence"]),
-                         latest_checks(warehouse, row["snapshot_id"]))
+                         latest_checks(warehouse, row["snapshot_id"]), Path(published["warehouse"]).parent / "shards")
 
 
 def test_one_tagged_commit_holds_exactly_the_snapshot(published):
@@ -103,7 +104,7 @@ def test_card_carries_license_attribution_provenance_and_usage(published):
     assert card.data.pretty_name == "Water levels (fixture)"
     assert card.data.size_categories == ["n<1K"]
     assert card.data.source_datasets is None  # a local file and no homepage: no public location to name
-    assert card.data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILE}]}]
+    assert card.data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
     assert "license-use:commercial" in card.data.tags
     for expected in ("Commercial use: allowed", "Attribution required: yes", "Example Survey Org",
                      "credit the copyright holders", f"`{DATA_FILE}` | ", row["parquet_sha256"],

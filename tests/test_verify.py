@@ -234,3 +234,21 @@ def test_records_that_disagree_with_each_other_are_reported(tmp_path):
     assert any(problem.startswith(f"{DATA_FILE}: sha256 ") for problem in result.problems)
     assert any(problem.startswith("croissant.json states license") for problem in result.problems)
     assert result.verified == {}
+
+
+def test_split_row_counts_that_disagree_with_the_shards_are_reported(tmp_path):
+    parquet = tmp_path / "data.parquet"
+    parquet.write_bytes(other_parquet())  # 3 rows
+    sha256 = hashlib.sha256(parquet.read_bytes()).hexdigest()
+    provenance = {"files": {DATA_FILE: {"sha256": sha256}}, "license": {"license": {"spdx": "CC0-1.0"}},
+                  "splits": {"train": {"row_count": 4, "files": [DATA_FILE]}}}
+    croissant = {"license": ["https://spdx.org/licenses/CC0-1.0.html"], "recordSet": [{"@id": "default"}],
+                 "distribution": [{"@type": "cr:FileObject", "contentUrl": DATA_FILE,
+                                   "encodingFormat": "application/x-parquet", "sha256": sha256}]}
+    for name, record in (("provenance.json", provenance), ("croissant.json", croissant)):
+        (tmp_path / name).write_text(json.dumps(record))
+    result = verify_files({DATA_FILE: parquet, "provenance.json": tmp_path / "provenance.json",
+                           "croissant.json": tmp_path / "croissant.json"})
+    assert result.verified == {DATA_FILE: sha256}
+    assert "split train: its shards hold 3 rows, provenance.json records 4" in result.problems
+    assert "croissant.json has record sets ['default'], provenance.json splits ['train']" in result.problems
