@@ -122,7 +122,7 @@ def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_
     first = next(iter(splits))
     parquet, parquet_path = splits[first], split_paths[first]
     split_records = {split: {"parquet_path": str(split_paths[split]), "row_count": part.row_count,
-                             "parquet_sha256": part.sha256, "columns": part.columns}
+                             "sha256": part.sha256, "columns": part.columns}
                      for split, part in splits.items()}
     with warehouse.transaction() as connection:
         connection.execute(

@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS governance.snapshots (
 -- retired_at: set by the retention policy, which drops the files and the view but keeps the record.
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS current_at TIMESTAMPTZ;
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS retired_at TIMESTAMPTZ;
--- splits: split name -> {parquet_path, row_count, parquet_sha256, columns}, in order; NULL: one split, train.
+-- splits: split name -> {parquet_path, row_count, sha256, columns}, in order; NULL: one split, train.
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS splits JSON;
 CREATE TABLE IF NOT EXISTS governance.check_results (
     snapshot_id VARCHAR,

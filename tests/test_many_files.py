@@ -83,7 +83,9 @@ def _number(value: str) -> bool:
 
 
 def write_catalog(root: Path, entries: list[dict]) -> None:
-    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}, sort_keys=False))
+    """HTTP sources are served on loopback (the local file server over catalog/data/), which a catalog opts in to."""
+    document = {"allow_private_network": True, "datasets": entries}
+    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
 
 
 def entry(dataset_id: str, source: dict, **more) -> dict:
@@ -92,13 +94,30 @@ def entry(dataset_id: str, source: dict, **more) -> dict:
 
 def snapshot_splits(root: Path, dataset_id: str) -> dict[str, int]:
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
-        snapshot_id, splits = connection.execute(
-            "SELECT snapshot_id, splits FROM governance.latest_snapshots WHERE dataset_id = ?", [dataset_id]
+        snapshot_id, splits, row_count = connection.execute(
+            "SELECT snapshot_id, splits, row_count FROM governance.latest_snapshots WHERE dataset_id = ?", [dataset_id]
         ).fetchone()
+        recorded = {split: record["row_count"] for split, record in json.loads(splits).items()} if splits \
+            else {"train": row_count}  # a source of one file: one split
         counts = {split: connection.execute(f'SELECT count(*) FROM snapshots."{snapshot_id}/{split}"').fetchone()[0]
-                  for split in json.loads(splits)}
-    assert counts == {split: record["row_count"] for split, record in json.loads(splits).items()}
+                  for split in recorded}
+    assert counts == recorded
     return counts
+
+
+def assert_published_as_snapshotted(root: Path, dataset_id: str) -> None:
+    """A consumer loading the published tag with `datasets` gets the snapshot's splits and row counts, and the
+    project's verify passes on it."""
+    from datasets import load_dataset
+
+    from pipelines.verify import main as verify_main
+
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+        repo, tag = connection.execute("SELECT published_repo, published_tag FROM governance.latest_snapshots"
+                                       " WHERE dataset_id = ?", [dataset_id]).fetchone()
+    loaded = load_dataset(repo, revision=tag)
+    assert {split: loaded[split].num_rows for split in loaded} == snapshot_splits(root, dataset_id)
+    assert verify_main([repo, "--revision", tag]) == 0
 
 
 def source_inputs(root: Path, dataset_id: str) -> list[dict]:
@@ -135,6 +154,8 @@ def test_a_glob_splits_an_archive_and_a_sheet_are_each_ingested_whole(workspace,
                                       " WHERE dataset_id = 'penguins-sheet'").fetchone()
         decisions = dict(connection.execute("SELECT dataset_id, decision FROM governance.datasets").fetchall())
     assert sheet_id[1] == workspace["rows"]
+    for dataset_id in ("penguins-glob", "penguins-splits", "penguins-zip", "penguins-sheet"):
+        assert_published_as_snapshotted(root, dataset_id)
     # The LICENSE inside the archive, and beside the files, is the evidence the decision rests on.
     assert decisions == dict.fromkeys(["penguins-glob", "penguins-splits", "penguins-zip", "penguins-sheet"],
                                       "publish")
@@ -245,3 +266,20 @@ def test_a_hub_dataset_is_taken_whole_with_its_sharded_splits(workspace, capsys)
     assert revision == commit
     loaded = load_dataset(repo_id, revision=commit)
     assert {split: loaded[split].num_rows for split in loaded} == snapshot_splits(workspace["root"], "penguin-years")
+    assert_published_as_snapshotted(workspace["root"], "penguin-years")
+
+
+def test_a_list_of_urls_and_an_archive_over_http(workspace, capsys):
+    by_year = workspace["by_year"]
+    base = "${CATALOG_HTTP_BASE}"
+    write_catalog(workspace["root"], [
+        {**entry("penguins-urls", {}), "source": {"kind": "http", "url": [f"{base}/parts/penguins-2007.csv",
+                                                                         f"{base}/parts/penguins-2008.csv"]}},
+        {**entry("penguins-remote-zip", {}), "source": {"kind": "http", "url": f"{base}/archive/penguins-release.zip",
+                                                        "members": "**/*.csv"}},
+    ])
+    assert run_main([]) == 0, capsys.readouterr().out
+    assert snapshot_splits(workspace["root"], "penguins-urls") == {"train": by_year["2007"] + by_year["2008"]}
+    assert snapshot_splits(workspace["root"], "penguins-remote-zip") == {"train": workspace["rows"]}
+    names = [i["name"] for i in source_inputs(workspace["root"], "penguins-urls")]
+    assert [name.rsplit("/", 1)[1] for name in names] == ["penguins-2007.csv", "penguins-2008.csv"]
