@@ -80,6 +80,8 @@ CREATE TABLE IF NOT EXISTS governance.snapshots (
 -- retired_at: set by the retention policy, which drops the files and the view but keeps the record.
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS current_at TIMESTAMPTZ;
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS retired_at TIMESTAMPTZ;
+-- splits: split name -> {parquet_path, row_count, parquet_sha256, columns}, one Parquet file each; NULL: one split.
+ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS splits JSON;
 CREATE TABLE IF NOT EXISTS governance.check_results (
     snapshot_id VARCHAR,
     check_name VARCHAR,
@@ -95,6 +97,8 @@ ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS expectation_type V
 ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS column_name VARCHAR;
 ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS position INTEGER;
+-- split: the snapshot split the outcome was computed on (checks/splits.py).
+ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS split VARCHAR;
 CREATE TABLE IF NOT EXISTS governance.provenance (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,
