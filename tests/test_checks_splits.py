@@ -238,3 +238,13 @@ def test_a_split_without_a_key_column_fails_the_step_naming_the_split(workspace,
     assert [cause.cls_name for cause in failures] == ["MissingColumnError"]
     assert f"column 'id', which split 'test' of snapshot {snapshot_id} does not have" in failures[0].message
     assert query(workspace, "SELECT count(*) FROM governance.check_results") == [(0,)]  # no check ran
+
+
+def test_a_snapshot_registered_without_splits_is_checked_as_before_and_recorded_as_train(workspace, instance):
+    snapshot_id = make_snapshot(instance)
+    blocking = check_metadata(run_checks(instance), "expectation_suite")
+    assert blocking["passed"] is True and blocking["failed_checks"] == "none"
+    assert "splits" not in blocking and not any(key.startswith("row_count/") for key in blocking)
+    assert "split" not in [column.name for column in blocking["results"].schema.columns]
+    assert query(workspace, "SELECT DISTINCT split FROM governance.check_results WHERE snapshot_id = ?",
+                 [snapshot_id]) == [("train",)]
