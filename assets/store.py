@@ -135,7 +135,7 @@ def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_
             " splits = excluded.splits",
             [snapshot_id, entry.id, sum(part.row_count for part in splits.values()), source["raw_sha256"],
              parquet.sha256, str(parquet_path), as_json(parquet.columns), run_id,
-             as_json(split_records) if source_inputs(source) else None],
+             json.dumps(split_records) if source_inputs(source) else None],
         )
         connection.execute("INSERT OR REPLACE INTO governance.provenance VALUES (?, ?, ?)",
                            [snapshot_id, entry.id, as_json(provenance)])
@@ -279,8 +279,11 @@ def latest_checks(warehouse: Warehouse, snapshot_id: str) -> list[dict]:
     """The outcomes the snapshot's last check run recorded (what its checks_passed says), by check name: a
     check an edited suite dropped no longer shows."""
     rows = warehouse.fetch_all(
-        "SELECT check_name, severity, passed, observed FROM governance.check_results WHERE snapshot_id = ?"
-        " QUALIFY run_id = first_value(run_id) OVER (ORDER BY checked_at DESC) ORDER BY check_name",
+        "SELECT check_name, severity, passed, observed, split FROM governance.check_results WHERE snapshot_id = ?"
+        " QUALIFY run_id = first_value(run_id) OVER (ORDER BY checked_at DESC) ORDER BY check_name, position",
         [snapshot_id],
     )
-    return [{**row, "observed": json.loads(row["observed"] or "{}")} for row in rows]
+    several = len({row["split"] for row in rows}) > 1  # then each outcome names its split: "row_count (test)"
+    return [{"check_name": f"{row['check_name']} ({row['split']})" if several else row["check_name"],
+             "severity": row["severity"], "passed": row["passed"], "observed": json.loads(row["observed"] or "{}")}
+            for row in rows]

@@ -100,6 +100,8 @@ ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS expectation_type V
 ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS column_name VARCHAR;
 ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS position INTEGER;
+-- split: the snapshot split the outcome was computed on (checks/splits.py).
+ALTER TABLE governance.check_results ADD COLUMN IF NOT EXISTS split VARCHAR;
 CREATE TABLE IF NOT EXISTS governance.provenance (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,

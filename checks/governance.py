@@ -1,5 +1,6 @@
 """Governance checks beside the GX suite: license evidence, attribution, a CSV's header, personal data,
-duplicates, and the snapshot's schema and size against the previous snapshot of the same dataset.
+duplicates, and the snapshot's schema and size against the previous snapshot of the same dataset. A snapshot of
+several splits (train, test, ...) is checked split by split, each against the previous snapshot's same split.
 
 Each check is a plain function returning the same `ExpectationOutcome` as a GX expectation, so both kinds
 go to the same warehouse table and Dagster metadata. Data is read with DuckDB SQL from the snapshot's
@@ -48,9 +49,11 @@ GOVERNANCE = "governance"  # the expectation_type of a governance check's outcom
 
 @dataclass(frozen=True)
 class PreviousSnapshot:
+    """The previous snapshot's split compared with (its only one, for snapshots of one split)."""
+
     snapshot_id: str
-    row_count: int
-    columns: list[dict]  # [{"name", "type"}] as registered in governance.snapshots
+    row_count: int | None  # None, and no columns: that snapshot has no split of this name
+    columns: list[dict] | None  # [{"name", "type"}] as registered in governance.snapshots
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,9 @@ class DatasetRecord:
     """What the warehouse knows that the Parquet file does not."""
 
     decision_record: dict | None  # governance.datasets.decision_record, None before any decision
-    columns: list[dict]  # the snapshot's registered schema, comparable with the previous one's
+    columns: list[dict]  # the split's registered schema, comparable with the previous one's
     previous: PreviousSnapshot | None  # the dataset's snapshot current before this one, None for the first
+    split: str | None = None  # the split checked (checks/splits.py)
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,9 @@ def run_governance(parquet_path: Path, record: DatasetRecord, config: Governance
             "csv_header": lambda settings: csv_header(table, settings),
             "pii": lambda settings: pii(table, settings),
             "duplicate_rows": lambda settings: duplicate_rows(table, settings),
-            "schema_drift": lambda settings: schema_drift(record.columns, record.previous, settings),
-            "row_count_change": lambda settings: row_count_change(table.row_count, record.previous, settings),
+            "schema_drift": lambda settings: schema_drift(record.columns, record.previous, settings, record.split),
+            "row_count_change": lambda settings: row_count_change(table.row_count, record.previous, settings,
+                                                                  record.split),
         }
         return [_guarded(name, getattr(config, name), check) for name, check in checks.items()]
 
@@ -328,12 +333,19 @@ def _duplicate_positions(table: SnapshotTable, columns: str) -> list[str]:
 # --- against the previous snapshot ------------------------------------------------------------------------
 
 
-def schema_drift(columns: list[dict], previous: PreviousSnapshot | None,
-                 settings: CheckSettings) -> ExpectationOutcome:
-    """Columns removed, added or retyped since the previous snapshot (a new column order alone passes)."""
+def schema_drift(columns: list[dict], previous: PreviousSnapshot | None, settings: CheckSettings,
+                 split: str | None = None) -> ExpectationOutcome:
+    """Columns removed, added or retyped since the previous snapshot's same split (a new column order alone
+    passes). A split the previous snapshot did not have fails at WARN whatever the configured severity: a split
+    added is a change to review, not a broken schema."""
     name = "schema_drift"
     if previous is None:
         return outcome(name, settings, True, "first snapshot of the dataset: nothing to compare")
+    if previous.columns is None:
+        return outcome(name, dataclasses.replace(settings, severity="WARN"), False,
+                       f"split {split!r} is new: {previous.snapshot_id} has no such split",
+                       {"previous_snapshot": previous.snapshot_id, "split_added": split, "unexpected_count": 1},
+                       [f"+split {split}"])
     old = {c["name"]: c["type"] for c in previous.columns}
     new = {c["name"]: c["type"] for c in columns}
     removed = [column for column in old if column not in new]
@@ -350,12 +362,15 @@ def schema_drift(columns: list[dict], previous: PreviousSnapshot | None,
     }, changes)
 
 
-def row_count_change(row_count: int, previous: PreviousSnapshot | None,
-                     settings: RowCountSettings) -> ExpectationOutcome:
-    """The relative change in rows since the previous snapshot, against a maximum either way."""
+def row_count_change(row_count: int, previous: PreviousSnapshot | None, settings: RowCountSettings,
+                     split: str | None = None) -> ExpectationOutcome:
+    """The relative change in rows since the previous snapshot's same split, against a maximum either way."""
     name = "row_count_change"
     if previous is None:
         return outcome(name, settings, True, f"{row_count} rows; first snapshot of the dataset")
+    if previous.row_count is None:
+        return outcome(name, settings, True, f"{row_count} rows; split {split!r} is new since {previous.snapshot_id}",
+                       {"rows": row_count, "previous_snapshot": previous.snapshot_id})
     before = previous.row_count
     change = (row_count - before) / before if before else (0.0 if row_count == 0 else math.inf)
     described = f"{change:+.1%}" if math.isfinite(change) else "from none"
@@ -365,3 +380,13 @@ def row_count_change(row_count: int, previous: PreviousSnapshot | None,
         "rows": row_count, "previous_rows": before, "previous_snapshot": previous.snapshot_id,
         "change": round(change, 6) if math.isfinite(change) else None, "max_change": settings.max_change,
     })
+
+
+def split_removed(split: str, previous: PreviousSnapshot, settings: CheckSettings) -> ExpectationOutcome:
+    """A split of the previous snapshot that this snapshot no longer has: schema drift, at WARN whatever the
+    configured severity (a split dropped is a change to review, not a broken schema)."""
+    return outcome("schema_drift", dataclasses.replace(settings, severity="WARN"), False,
+                   f"split {split!r} of {previous.snapshot_id} ({previous.row_count} rows) is gone",
+                   {"previous_snapshot": previous.snapshot_id, "split_removed": split,
+                    "previous_rows": previous.row_count, "unexpected_count": 1},
+                   [f"-split {split}"])

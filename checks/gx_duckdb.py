@@ -14,7 +14,7 @@ import decimal
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,7 @@ class ExpectationOutcome:
     passed: bool
     observed: dict  # JSON-safe: observed_value, element_count, unexpected_count, unexpected_percent, error ...
     sample_values: list  # up to SAMPLE_SIZE distinct unexpected values, JSON-safe, never whole rows
+    split: str | None = None  # the snapshot split it was computed on (checks/splits.py), once known
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,14 @@ class SuiteRun:
 
 def run_suite(parquet_path: Path, suite: Suite, data_docs_dir: Path | None = None) -> SuiteRun:
     """Validate the Parquet snapshot against the suite; build GX Data Docs in `data_docs_dir` if given."""
+    return run_suite_on_splits({SNAPSHOT_VIEW: parquet_path}, suite, data_docs_dir)[SNAPSHOT_VIEW]
+
+
+def run_suite_on_splits(parquet_paths: Mapping[str, Path], suite: Suite,
+                        data_docs_dir: Path | None = None) -> dict[str, SuiteRun]:
+    """Validate each split's Parquet file against the suite, in one GX context; with `data_docs_dir`, every
+    split's validation lands in the one Data Docs site there (several splits: its data asset and run name are
+    the split's name)."""
     prepare_gx()  # seconds on first use (the GX import): not part of duration_s
     started = time.perf_counter()
     data_docs_dir = Path(data_docs_dir).resolve() if data_docs_dir else None
@@ -84,11 +93,16 @@ def run_suite(parquet_path: Path, suite: Suite, data_docs_dir: Path | None = Non
         )
         engine = datasource.get_execution_engine()
         try:
-            create_snapshot_view(engine, Path(parquet_path).resolve())
-            asset = datasource.add_table_asset(SNAPSHOT_VIEW, table_name=SNAPSHOT_VIEW)
-            batch_definition = asset.add_batch_definition_whole_table("whole snapshot")
+            batches = {}
+            for position, (split, parquet_path) in enumerate(parquet_paths.items()):
+                # One split keeps the names a snapshot had before splits; several are told apart by name.
+                view, asset_name = (SNAPSHOT_VIEW, SNAPSHOT_VIEW) if len(parquet_paths) == 1 else \
+                    (f"{SNAPSHOT_VIEW}_{position}", split)
+                create_snapshot_view(engine, Path(parquet_path).resolve(), view)
+                asset = datasource.add_table_asset(asset_name, table_name=view)
+                batches[split] = asset.add_batch_definition_whole_table("whole snapshot")
             expectations = [duckdb_expectation(spec, suite) for spec in suite.expectations]
-            return validate(context, batch_definition, suite, expectations, data_docs_dir, started)
+            return validate(context, batches, suite, expectations, data_docs_dir, started)
         finally:
             engine.release()
 
@@ -114,49 +128,63 @@ def new_context(data_docs_dir: Path | None) -> AbstractDataContext:
 
 def validate(
     context: AbstractDataContext,
-    batch_definition: BatchDefinition,
+    batches: Mapping[str, BatchDefinition],
     suite: Suite,
     expectations: Sequence[Expectation],
     data_docs_dir: Path | None,
     started: float,
-) -> SuiteRun:
-    """Run GX expectations built from `suite` (same order) on one batch; shared by every engine."""
+) -> dict[str, SuiteRun]:
+    """Run GX expectations built from `suite` (same order) on each split's batch; shared by every engine. The
+    splits' durations add up to the time since `started`: the first includes setting up, the last building the
+    Data Docs."""
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.dataset_id, expectations=list(expectations)))
-    result, stored = _validation_result(context, batch_definition, gx_suite, with_docs=bool(data_docs_dir))
-    by_name = {r.expectation_config.meta["check"]: r for r in result.results}
-    outcomes = [outcome(spec, by_name[spec.name]) for spec in suite.expectations]
+    several = len(batches) > 1
+    outcomes, durations, stored, mark = {}, {}, False, started
+    for split, batch_definition in batches.items():
+        result, split_stored = _validation_result(
+            context, batch_definition, gx_suite, with_docs=bool(data_docs_dir),
+            name=f"{gx_suite.name} ({split})" if several else gx_suite.name,
+            run_id=RunIdentifier(run_name=split) if several else None)
+        stored = stored or split_stored
+        by_name = {r.expectation_config.meta["check"]: r for r in result.results}
+        outcomes[split] = [outcome(spec, by_name[spec.name]) for spec in suite.expectations]
+        now = time.perf_counter()
+        durations[split], mark = now - mark, now
     index = None
     if stored:  # only with Data Docs asked for
         mask_stored_results(context)
         index = build_data_docs(context, data_docs_dir)
-    return SuiteRun(
-        outcomes=outcomes,
-        success=all(o.passed for o in outcomes if o.severity == "ERROR"),
+        durations[split] += time.perf_counter() - mark
+    return {split: SuiteRun(
+        outcomes=split_outcomes,
+        success=all(o.passed for o in split_outcomes if o.severity == "ERROR"),
         data_docs_index=index,
-        duration_s=time.perf_counter() - started,
-    )
+        duration_s=durations[split],
+    ) for split, split_outcomes in outcomes.items()}
 
 
 def _validation_result(
-    context: AbstractDataContext, batch_definition: BatchDefinition, gx_suite: Any, with_docs: bool
+    context: AbstractDataContext, batch_definition: BatchDefinition, gx_suite: Any, with_docs: bool, name: str,
+    run_id: Any,
 ) -> tuple[Any, bool]:
     """GX's suite validation result, and whether it went into the context's store (which Data Docs render)."""
     import great_expectations as gx
 
     if with_docs:
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=gx_suite.name, data=batch_definition, suite=gx_suite)
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=gx_suite)
         )
         try:
-            return definition.run(result_format=RESULT_FORMAT), True
+            return definition.run(result_format=RESULT_FORMAT, run_id=run_id), True
         except TypeError as error:
             # GX validated, then failed to serialise the result into its store: a numpy value it left in
             # (e.g. expect_column_quantile_values_to_be_between's success). Validate again without the store.
             if "JSON serializable" not in str(error):
                 raise
-            LOGGER.warning("no Data Docs for suite %s: GX could not store its result (%s)", gx_suite.name, error)
+            LOGGER.warning("no Data Docs for suite %s: GX could not store its result (%s)", name, error)
     return batch_definition.get_batch().validate(gx_suite, result_format=RESULT_FORMAT), False
 
 
@@ -293,12 +321,12 @@ def build_data_docs(context: AbstractDataContext, directory: Path) -> Path:
 # --- DuckDB datasource ----------------------------------------------------------------------------------
 
 
-def create_snapshot_view(engine: Any, parquet_path: Path) -> None:
-    """The `snapshot` view over the Parquet file, in the run's private in-memory database."""
+def create_snapshot_view(engine: Any, parquet_path: Path, view: str = SNAPSHOT_VIEW) -> None:
+    """A view over the Parquet file, in the run's private in-memory database."""
     if not parquet_path.is_file():
         raise FileNotFoundError(f"no Parquet snapshot at {parquet_path}")
     with engine.get_connection() as connection:
         connection.exec_driver_sql(
-            f"CREATE VIEW {SNAPSHOT_VIEW} AS SELECT * FROM read_parquet({sql_string(parquet_path)})"
+            f"CREATE VIEW {view} AS SELECT * FROM read_parquet({sql_string(parquet_path)})"
         )
         connection.commit()

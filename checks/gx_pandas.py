@@ -23,4 +23,5 @@ def run_suite_pandas(parquet_path: Path, suite: Suite, data_docs_dir: Path | Non
     asset = context.data_sources.add_pandas("pandas").add_parquet_asset(SNAPSHOT_VIEW, path=Path(parquet_path))
     batch_definition = asset.add_batch_definition_whole_dataframe("whole snapshot")
     expectations = [gx_expectation(spec, suite) for spec in suite.expectations]
-    return validate(context, batch_definition, suite, expectations, data_docs_dir, started)
+    runs = validate(context, {SNAPSHOT_VIEW: batch_definition}, suite, expectations, data_docs_dir, started)
+    return runs[SNAPSHOT_VIEW]

@@ -2,8 +2,9 @@
 
 GX takes seconds to import, the largest fixed cost of a check run. A run starts this worker as it begins (the
 `great_expectations` resource), so the import overlaps ingest and conversion, and the check hands the worker
-the snapshot and suite and reads back the outcomes. A process, not a thread: importing GX on a thread raced
-with the run's own use of the libraries GX shares (SQLAlchemy's lazily loaded ORM failed a run that way).
+the snapshot's split files and the suite and reads back the outcomes. A process, not a thread: importing GX on
+a thread raced with the run's own use of the libraries GX shares (SQLAlchemy's lazily loaded ORM failed a run
+that way).
 
     python -m checks.gx_worker    # reads one pickled request on stdin, writes one pickled reply on stdout
 """
@@ -14,9 +15,10 @@ import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from checks.gx_duckdb import SuiteRun, run_suite
+from checks.gx_duckdb import SuiteRun, run_suite_on_splits
 from checks.gx_setup import prepare_gx
 from checks.suite import Suite
 
@@ -36,9 +38,12 @@ class SuiteWorker:
         self._process = subprocess.Popen([sys.executable, "-m", "checks.gx_worker"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
 
-    def run_suite(self, parquet_path: Path, suite: Suite, data_docs_dir: Path | None) -> SuiteRun:
+    def run_suite(self, parquet_paths: Mapping[str, Path], suite: Suite,
+                  data_docs_dir: Path | None) -> dict[str, SuiteRun]:
+        """The suite run on each split's file (checks.gx_duckdb.run_suite_on_splits), in the worker."""
+        request = ({split: Path(path) for split, path in parquet_paths.items()}, suite, data_docs_dir)
         try:
-            reply, _ = self._process.communicate(pickle.dumps((Path(parquet_path), suite, data_docs_dir)))
+            reply, _ = self._process.communicate(pickle.dumps(request))
             kind, value = pickle.loads(reply)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError) as error:
             raise WorkerError(f"the Great Expectations worker exited with {self._process.returncode} "
@@ -69,9 +74,9 @@ def serve() -> None:
     request = sys.stdin.buffer.read()
     if not request:
         return  # the run ended without asking
-    parquet_path, suite, data_docs_dir = pickle.loads(request)
+    parquet_paths, suite, data_docs_dir = pickle.loads(request)
     try:
-        reply = pickle.dumps(("ok", run_suite(parquet_path, suite, data_docs_dir=data_docs_dir)))
+        reply = pickle.dumps(("ok", run_suite_on_splits(parquet_paths, suite, data_docs_dir=data_docs_dir)))
     except Exception as error:  # noqa: BLE001 - every failure goes back to the run, which raises it
         reply = _error_reply(error)
     reply_stream.write(reply)

@@ -1,5 +1,6 @@
 """One row per check outcome as Dagster table metadata: the UI shows it inline on the check's evaluation, and its
-cells are plain text, so masked sample values (`j***@e***.org`) are never read as markdown emphasis."""
+cells are plain text, so masked sample values (`j***@e***.org`) are never read as markdown emphasis. A snapshot of
+several splits has one row per check and split, with a `split` column first."""
 
 import dagster as dg
 
@@ -22,13 +23,20 @@ RESULTS_SCHEMA = dg.TableSchema(columns=[
 ])
 
 
-def results_table(outcomes: list[ExpectationOutcome]) -> dg.TableMetadataValue:
-    return dg.MetadataValue.table(records=[_record(o) for o in outcomes], schema=RESULTS_SCHEMA)
+SPLIT_COLUMN = dg.TableColumn("split", description="The snapshot split checked (its own Parquet file)")
+RESULTS_BY_SPLIT_SCHEMA = dg.TableSchema(columns=[SPLIT_COLUMN, *RESULTS_SCHEMA.columns])
 
 
-def _record(outcome: ExpectationOutcome) -> dg.TableRecord:
+def results_table(outcomes: list[ExpectationOutcome], by_split: bool = False) -> dg.TableMetadataValue:
+    """The outcomes in their order; `by_split` adds the split column (a snapshot of several splits)."""
+    return dg.MetadataValue.table(records=[_record(o, by_split) for o in outcomes],
+                                  schema=RESULTS_BY_SPLIT_SCHEMA if by_split else RESULTS_SCHEMA)
+
+
+def _record(outcome: ExpectationOutcome, by_split: bool) -> dg.TableRecord:
     observed = outcome.observed.get("observed_value", outcome.observed.get("error", _values(outcome.observed)))
     return dg.TableRecord({
+        **({"split": outcome.split or ""} if by_split else {}),
         "expectation": outcome.name,
         "kind": "governance" if outcome.expectation_type == GOVERNANCE else "Great Expectations",
         "column": outcome.column or "",

@@ -217,11 +217,12 @@ def _spec(item: object, where: str, line: int) -> ExpectationSpec:
     return ExpectationSpec(kind, kwargs, severity, name, line)
 
 
-def check_columns_exist(suite: Suite, key_columns: Sequence[str], columns: Sequence[str], snapshot_id: str) -> None:
+def check_columns_exist(suite: Suite, key_columns: Sequence[str], columns: Sequence[str], snapshot_id: str,
+                        split: str | None = None) -> None:
     """Every column the catalog's key_columns and the suite name (expectations, the PII check's excluded columns)
-    is one of the snapshot's `columns`; else MissingColumnError naming each missing column, where it is named,
-    and the columns there are. Expectations that test whether columns exist (expect_column_to_exist, the
-    table-level column set and list) are left to fail as expectations."""
+    is one of the snapshot's (or its `split`'s) `columns`; else MissingColumnError naming each missing column,
+    where it is named, the split, and the columns there are. Expectations that test whether columns exist
+    (expect_column_to_exist, the table-level column set and list) are left to fail as expectations."""
     named = [("the catalog's key_columns", column) for column in key_columns]
     if suite.source != "default":  # the default suite's columns are the key columns
         named += [(suite.where(spec), column) for spec in suite.expectations
@@ -236,8 +237,9 @@ def check_columns_exist(suite: Suite, key_columns: Sequence[str], columns: Seque
     for where, column in missing:
         close = difflib.get_close_matches(column, columns, n=1)
         problems.append(f"{where} names column {column!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    raise MissingColumnError(f"{suite.dataset_id}: {'; '.join(problems)}, which snapshot {snapshot_id} does not "
-                             f"have; its columns: {', '.join(columns)}")
+    where = f"split {split!r} of snapshot {snapshot_id}" if split else f"snapshot {snapshot_id}"
+    raise MissingColumnError(f"{suite.dataset_id}: {'; '.join(problems)}, which {where} does not have; "
+                             f"its columns: {', '.join(columns)}")
 
 
 def expectation_type(value: object, where: str) -> str:

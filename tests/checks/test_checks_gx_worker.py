@@ -26,7 +26,7 @@ def test_worker_outcomes_equal_an_in_process_run_and_data_docs_are_written(tmp_p
         ExpectationSpec("expect_table_row_count_to_be_between", {"min_value": 1}),
     ), "test")
     worker = SuiteWorker()
-    from_worker = worker.run_suite(parquet, suite, tmp_path / "docs")
+    from_worker = worker.run_suite({"train": parquet}, suite, tmp_path / "docs")["train"]
     in_process = run_suite(parquet, suite)
     assert [(o.name, o.passed, o.observed.get("unexpected_count")) for o in from_worker.outcomes] == \
         [(o.name, o.passed, o.observed.get("unexpected_count")) for o in in_process.outcomes]
@@ -39,7 +39,7 @@ def test_a_suite_error_in_the_worker_is_raised_in_the_run(tmp_path):
     pq.write_table(pa.table({"id": [1]}), parquet)
     suite = Suite("one", (ExpectationSpec("expect_column_values_to_be_unique", {"colum": "id"}),), "suite.yaml")
     with pytest.raises(SuiteError, match="invalid kwargs"):
-        SuiteWorker().run_suite(parquet, suite, None)
+        SuiteWorker().run_suite({"train": parquet}, suite, None)
 
 
 def test_a_worker_never_asked_is_stopped_at_once():
@@ -58,7 +58,7 @@ def test_the_worker_exits_without_pages_of_duckdb_leak_reports(tmp_path):
         ExpectationSpec("expect_column_values_to_match_regex", {"column": "island", "regex": "^[A-Z]"}),
     ), "suite.yaml")
     worker = subprocess.run([sys.executable, "-m", "checks.gx_worker"], cwd=PROJECT_ROOT, capture_output=True,
-                            input=pickle.dumps((parquet, suite, tmp_path / "docs")), check=True)
-    kind, run = pickle.loads(worker.stdout)
-    assert kind == "ok" and run.success, run
+                            input=pickle.dumps(({"train": parquet}, suite, tmp_path / "docs")), check=True)
+    kind, runs = pickle.loads(worker.stdout)
+    assert kind == "ok" and runs["train"].success, runs
     assert b"nanobind" not in worker.stderr, worker.stderr.decode(errors="replace")[-2000:]
