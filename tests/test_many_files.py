@@ -154,6 +154,11 @@ def test_a_glob_splits_an_archive_and_a_sheet_are_each_ingested_whole(workspace,
                                       " WHERE dataset_id = 'penguins-sheet'").fetchone()
         decisions = dict(connection.execute("SELECT dataset_id, decision FROM governance.datasets").fetchall())
     assert sheet_id[1] == workspace["rows"]
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+        checked = connection.execute(
+            "SELECT DISTINCT split FROM governance.check_results JOIN governance.latest_snapshots USING (snapshot_id)"
+            " WHERE dataset_id = 'penguins-zip' AND check_name = 'row_count' ORDER BY split").fetchall()
+    assert checked == [("test",), ("train",)]  # the suite ran on each split
     for dataset_id in ("penguins-glob", "penguins-splits", "penguins-zip", "penguins-sheet"):
         assert_published_as_snapshotted(root, dataset_id)
     # The LICENSE inside the archive, and beside the files, is the evidence the decision rests on.
