@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # The names `datasets` accepts for a split (datasets.splits: `^\w+(\.\w+)*$`); also what keeps the published
@@ -22,6 +22,7 @@ class SplitFile:
     parquet_path: Path
     row_count: int
     sha256: str | None = None
+    columns: list[dict] = field(default_factory=list)  # [{"name", "type"}] as registered
 
 
 def snapshot_splits(row: dict) -> dict[str, SplitFile]:
@@ -30,11 +31,13 @@ def snapshot_splits(row: dict) -> dict[str, SplitFile]:
     record is unreadable or names a split `datasets` would refuse."""
     recorded = row.get("splits")
     if recorded is None:
-        return {"train": SplitFile(Path(row["parquet_path"]), int(row["row_count"]), row.get("parquet_sha256"))}
+        return {"train": SplitFile(Path(row["parquet_path"]), int(row["row_count"]), row.get("parquet_sha256"),
+                                   _json(row.get("columns") or "[]"))}
     where = f"snapshot {row.get('snapshot_id')}"
     try:
-        splits = json.loads(recorded) if isinstance(recorded, str) else recorded
-        result = {name: SplitFile(Path(facts["parquet_path"]), int(facts["row_count"]), facts.get("sha256"))
+        splits = _json(recorded)
+        result = {name: SplitFile(Path(facts["parquet_path"]), int(facts["row_count"]), facts.get("sha256"),
+                                  list(facts.get("columns") or []))
                   for name, facts in splits.items()}
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         raise ValueError(f"{where}: its splits record is not split name -> {{parquet_path, row_count}} "
@@ -46,6 +49,11 @@ def snapshot_splits(row: dict) -> dict[str, SplitFile]:
         raise ValueError(f"{where}: split name(s) {', '.join(map(repr, invalid))} are not valid for the Hub's "
                          "datasets library (letters, digits and underscores, parts separated by dots)")
     return result
+
+
+def _json(value: object) -> object:
+    """DuckDB returns a JSON column as its text; a row built in Python may hold the value itself."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def published_splits(provenance: dict) -> dict[str, dict]:

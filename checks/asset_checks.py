@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 
 from assets.catalog import load_catalog
 from assets.partitions import dataset_check_spec
+from assets.splits import SplitFile, snapshot_splits
 from assets.store import run_snapshot, snapshot
 from assets.warehouse import Warehouse
 from checks.data_docs import site_url
@@ -23,7 +24,6 @@ from checks.gx_duckdb import ExpectationOutcome, SuiteRun
 from checks.gx_worker import SuiteWorker
 from checks.results_store import StoredRun, checks_fingerprint, record_outcomes, stored_outcomes
 from checks.results_table import results_table
-from checks.splits import SplitFile, snapshot_splits
 from checks.suite import Suite, check_columns_exist, load_suite
 
 BLOCKING = dataset_check_spec(
@@ -92,9 +92,9 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     splits = snapshot_splits(row)
     records, removed = split_records(warehouse, row, splits)
     # A misspelt column would otherwise show only as failed not_null / unique expectations: fail the run instead.
-    for split in splits.values():
+    for name, split in splits.items():
         check_columns_exist(suite, entry.key_columns, [column["name"] for column in split.columns], snapshot_id,
-                            split.name if len(splits) > 1 else None)
+                            name if len(splits) > 1 else None)
     fingerprint = checks_fingerprint(suite, records, removed)
     stored = stored_outcomes(warehouse, snapshot_id, fingerprint)
     docs_dir = warehouse.root / "data_docs" / dataset_id

@@ -63,7 +63,7 @@ class DatasetRecord:
     decision_record: dict | None  # governance.datasets.decision_record, None before any decision
     columns: list[dict]  # the split's registered schema, comparable with the previous one's
     previous: PreviousSnapshot | None  # the dataset's snapshot current before this one, None for the first
-    split: str | None = None  # the split checked (checks/splits.py)
+    split: str | None = None  # the split checked (assets/splits.py)
 
 
 @dataclass(frozen=True)

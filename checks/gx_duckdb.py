@@ -61,7 +61,7 @@ class ExpectationOutcome:
     passed: bool
     observed: dict  # JSON-safe: observed_value, element_count, unexpected_count, unexpected_percent, error ...
     sample_values: list  # up to SAMPLE_SIZE distinct unexpected values, JSON-safe, never whole rows
-    split: str | None = None  # the snapshot split it was computed on (checks/splits.py), once known
+    split: str | None = None  # the snapshot split it was computed on (assets/splits.py), once known
 
 
 @dataclass(frozen=True)

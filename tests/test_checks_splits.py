@@ -18,13 +18,13 @@ import yaml
 
 from assets.ingest import raw_source
 from assets.provenance import license_decision
+from assets.splits import SplitFile, snapshot_splits
 from assets.store import snapshot
 from checks.asset_checks import snapshot_quality
 from checks.governance import PreviousSnapshot, row_count_change, schema_drift, split_removed
 from checks.governance_config import CheckSettings, RowCountSettings
 from checks.gx_duckdb import ExpectationOutcome, run_suite_on_splits
 from checks.results_table import results_table
-from checks.splits import SplitFile, snapshot_splits
 from checks.suite import ExpectationSpec, Suite
 from pipelines.definitions import defs
 
@@ -38,8 +38,7 @@ COLUMNS = [{"name": "id", "type": "BIGINT"}, {"name": "score", "type": "DOUBLE"}
 def test_a_snapshot_registered_without_splits_is_one_split_named_train():
     row = {"parquet_path": "/w/snapshots/ds/a/data.parquet", "row_count": 3, "parquet_sha256": "ab" * 32,
            "columns": json.dumps(COLUMNS), "splits": None}
-    assert snapshot_splits(row) == {"train": SplitFile("train", Path("/w/snapshots/ds/a/data.parquet"), 3, "ab" * 32,
-                                                       COLUMNS)}
+    assert snapshot_splits(row) == {"train": SplitFile(Path("/w/snapshots/ds/a/data.parquet"), 3, "ab" * 32, COLUMNS)}
 
 
 def test_splits_are_read_in_the_order_the_row_lists_them():
@@ -47,7 +46,7 @@ def test_splits_are_read_in_the_order_the_row_lists_them():
                      "columns": COLUMNS} for name, n in (("train", 8), ("validation", 1), ("test", 2))}
     read = snapshot_splits({"parquet_path": None, "row_count": 11, "columns": "[]", "splits": json.dumps(splits)})
     assert list(read) == ["train", "validation", "test"]
-    assert read["test"] == SplitFile("test", Path("/w/test.parquet"), 2, "2", COLUMNS)
+    assert read["test"] == SplitFile(Path("/w/test.parquet"), 2, "2", COLUMNS)
 
 
 # --- the checks, one split at a time ------------------------------------------------------------------------
