@@ -22,12 +22,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import python_calamine as calamine
+
+if TYPE_CHECKING:  # pyarrow is imported where a sheet is converted: loading the catalog should not pay for it
+    import pyarrow as pa
 
 # Measured on a sheet of 500,000 rows x 10 columns of numbers and short text (5 M cells): 12 s and a peak near
 # 0.5 GB (calamine's cells, their Python values, the Arrow columns), about 100 bytes a cell. An xlsx sheet may hold
@@ -61,6 +62,9 @@ def sheet_names(workbook: Path) -> list[str]:
 def sheet_to_parquet(workbook: Path, out_path: Path, sheet: str | int | None = None, header_row: int = 0,
                      max_cells: int = DEFAULT_MAX_CELLS) -> SheetTable:
     """Write one sheet (a name, a 0-based index, or None for the first) as a zstd Parquet file at `out_path`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     workbook = Path(workbook)
     with _open(workbook) as book:
         name = _sheet_name(book, sheet, workbook)
@@ -215,12 +219,13 @@ def _column_names(header: list, first_column: int) -> tuple[list[str], list[dict
 # The Python types calamine gives cell values, by the column kind they make.
 KINDS = {bool: "bool", int: "number", float: "number", str: "text", dt.datetime: "datetime", dt.date: "date",
          dt.time: "time", dt.timedelta: "duration"}
-ARROW_TYPES = {"bool": pa.bool_(), "date": pa.date32(), "datetime": pa.timestamp("us"), "time": pa.time64("us"),
-               "duration": pa.duration("us"), "text": pa.string()}
 
 
 def _array(cells: tuple) -> pa.Array:
     """One column's cells as an Arrow array of the one type they share; text when they share none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     values = [value if _filled(value) else None for value in cells]
     kinds = {KINDS.get(kind, "text") for kind in set(map(type, values)) - {type(None)}}
     if kinds == {"date", "datetime"}:  # a date among date-times is that day's midnight
@@ -235,7 +240,9 @@ def _array(cells: tuple) -> pa.Array:
         return numbers
     if kind == "text":
         values = [None if value is None else _text(value) for value in values]
-    return pa.array(values, ARROW_TYPES[kind])
+    arrow_types = {"bool": pa.bool_(), "date": pa.date32(), "datetime": pa.timestamp("us"), "time": pa.time64("us"),
+                   "duration": pa.duration("us"), "text": pa.string()}
+    return pa.array(values, arrow_types[kind])
 
 
 def _text(value) -> str:
