@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import BinaryIO, Iterable
-
-import requests
+from typing import TYPE_CHECKING, BinaryIO, Iterable
 
 from assets.catalog import CatalogEntry, Source
 from assets.convert import file_sha256
-from assets.guards import SourceRefused, capped, decompressed, pinned_get
+from assets.guards import SourceRefused, capped, decompressed
 from assets.html_page import refuse_html_file, refuse_html_response
 from assets.hub import scrub_token, without_progress_bars
 from assets.redaction import redact
 from assets.workfiles import hold
+
+if TYPE_CHECKING:  # requests is imported where a URL is fetched: loading the definitions needs no HTTP client
+    import requests
 
 LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
 # A NOTICE carries copyright and attribution, and often names the licenses of other things (a package's
@@ -290,6 +291,8 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
 
 
 def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
+    import requests
+
     url = entry.source.resolved_url()
     shown = redact(url)
     base = url.rsplit("/", 1)[0]
@@ -323,6 +326,10 @@ def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
 def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
     """GET following redirects by hand, so every hop passes the private-network guard and connects to the address
     the guard checked."""
+    import requests
+
+    from assets.pinned_http import pinned_get
+
     for _ in range(MAX_REDIRECTS + 1):
         response = pinned_get(url, source.allow_private_network, headers=headers, timeout=HTTP_TIMEOUT_S)
         if not response.is_redirect:
@@ -354,6 +361,8 @@ def _validators(known: KnownSource | None) -> dict[str, str]:
 def _evidence_changed_http(base: str, source: Source, known: KnownSource) -> bool:
     """Whether a LICENSE / NOTICE / ... beside the data appeared, vanished or changed since the last fetch
     (conditional GETs: no body crosses the wire for an unchanged file)."""
+    import requests
+
     since = {"If-Modified-Since": format_datetime(known.retrieved_at.astimezone(timezone.utc), usegmt=True)}
     for name in EVIDENCE_NAMES:
         try:

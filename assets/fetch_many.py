@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-import requests
-
 from assets.archives import ArchiveError, archive_evidence, extract_members
 from assets.catalog import CatalogEntry, Source, expand_env
 from assets.fetch import (
@@ -114,6 +112,8 @@ def _stored_file(entry: CatalogEntry, split: str, path: Path, store: RawStore) -
 
 
 def _downloaded(entry: CatalogEntry, split: str, url: str, store: RawStore) -> InputFile:
+    import requests  # only for sources named by URL, as in assets/fetch.py
+
     resolved, shown = expand_env(url), redact(url)
     try:
         with _get(resolved, entry.source, {}) as response:
@@ -225,6 +225,8 @@ def _local_evidence(folder: Path, store: RawStore) -> dict[str, StoredBlob]:
 
 
 def _http_evidence(source: Source, first_url: str, store: RawStore) -> dict[str, StoredBlob]:
+    import requests
+
     base = expand_env(first_url).rsplit("/", 1)[0]
     evidence = {}
     for name in EVIDENCE_NAMES:
