@@ -1,6 +1,10 @@
 """Loading every definition fails fast on a broken import or a wiring mistake."""
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -65,3 +69,32 @@ def test_descriptions_have_no_placeholder_the_ui_would_swallow_as_an_html_tag():
             if re.search(r"<[A-Za-z/][^>]*>", text)} == {}
     assert "`checks/suites/{dataset id}.yaml`" in graph.get_check_spec(
         dg.AssetCheckKey(dg.AssetKey("snapshot"), "expectation_suite")).description
+
+
+# What loading the definitions and the nightly's question "did anything change upstream?" must not import: each
+# costs seconds or hundreds of milliseconds in every fresh process (the code server, each nightly tick's answer).
+HEAVY_MODULES = ("great_expectations", "pandas", "datasets", "mlcroissant", "huggingface_hub", "pyarrow", "requests")
+NIGHTLY_QUESTION = """
+import json, sys
+from datetime import datetime, timezone
+from assets.catalog import load_catalog
+from assets.fetch import KnownSource, upstream_unchanged
+import pipelines.definitions
+from pipelines.refresh_needed import refresh_inputs
+loaded = {"definitions": sorted(m for m in sys.argv[1:] if m in sys.modules)}
+known = KnownSource(retrieved_at=datetime.now(timezone.utc), size_bytes=0, raw_sha256="")
+for entry in load_catalog().entries:
+    if entry.source.kind == "file":  # a URL or Hub source asks over the network, with the client it needs
+        refresh_inputs(entry)
+        upstream_unchanged(entry, known)
+loaded["nightly question"] = sorted(m for m in sys.argv[1:] if m in sys.modules)
+print(json.dumps(loaded))
+"""
+
+
+def test_loading_the_definitions_and_asking_upstream_import_no_heavy_library():
+    """In a fresh process, as the code server and the nightly's no-op start: GX, pandas, pyarrow, datasets, the
+    Hub client and the HTTP client are imported only by the steps that use them."""
+    result = subprocess.run([sys.executable, "-c", NIGHTLY_QUESTION, *HEAVY_MODULES], capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert json.loads(result.stdout.splitlines()[-1]) == {"definitions": [], "nightly question": []}
