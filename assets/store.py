@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dagster as dg
 
-from assets import CODE_VERSION, DATA_FILE
+from assets import CODE_VERSION
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import ConversionError, ParquetFile
 from assets.fetch_many import input_name
@@ -16,6 +16,7 @@ from assets.guards import is_public_url
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
+from assets.shards import shard_name
 from assets.source_forms import DEFAULT_SPLIT
 from assets.split_convert import convert_one, convert_splits
 from assets.sql import sql_string
@@ -197,7 +198,9 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, split
             "origin": entry.origin,
         },
         "license": decision_record,
-        "files": {DATA_FILE: {"sha256": parquet.sha256, "size_bytes": parquet.path.stat().st_size}},
+        # Each split's file under the name it is published by when it is one shard (assets/shards.py).
+        "files": {shard_name(split, 0, 1): {"sha256": part.sha256, "size_bytes": part.path.stat().st_size}
+                  for split, part in splits.items()},
         "row_count": sum(part.row_count for part in splits.values()),
         "columns": parquet.columns,
         **several,
