@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -25,6 +25,9 @@ import dagster as dg
 from assets.messages import condensed
 from assets.redaction import redact
 from assets.workfiles import hold, held_folder
+
+if TYPE_CHECKING:
+    from pyarrow.fs import FileSystem
 
 CHUNK = 8 << 20
 PROVENANCE = "provenance.json"  # uploaded last: a snapshot in the store is complete once its provenance.json is there
@@ -43,7 +46,7 @@ class ObjectStore:
 
     url: str  # s3://bucket/prefix, as set (without credentials: a URL holding any is refused)
     endpoint: str | None  # AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, for messages
-    filesystem: object = field(repr=False)
+    filesystem: FileSystem | None = field(repr=False)  # pyarrow's S3 client, set once connected
     _present: set[str] = field(default_factory=set, repr=False)  # keys seen with their file's size: not asked again
 
     def put_file(self, path: Path, key: str) -> None:
