@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,8 +52,6 @@ class Pass:
     runs: list[RunOutcome]
     lock_waits: int
     lock_wait_s: float
-    requested: int
-    notes: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[RunOutcome]:
@@ -134,7 +132,7 @@ def run_pass(root: Path, name: str, limit: int, datasets: list[Dataset], catalog
         runs = [outcome(instance, record) for record in records]
     waits = [json.loads(line) for line in lock_events.read_text().splitlines()] if lock_events.exists() else []
     result = Pass(name, ended - started, runs, sum(w["event"] == "wait_start" for w in waits),
-                  sum(w.get("waited_s", 0) for w in waits), len(run_ids))
+                  sum(w.get("waited_s", 0) for w in waits))
     log(f"{name}: {result.wall_s:.1f} s, {len(result.failures)} failures, {result.lock_waits} lock waits")
     return result
 
