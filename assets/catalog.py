@@ -358,7 +358,8 @@ def _source_form(raw: dict, kind: str, root: Path, settings: dict, where: str) -
     if locations and split_pairs and archive is None:
         raise SourceFormError(f"name the files either in source.{location_field} or per split in "
                               "source.splits, not both")
-    if not split_pairs and archive is None and (len(locations) > 1 or any(map(is_glob, locations))):
+    globbed = kind == "file" and any(map(is_glob, locations))  # a URL's "?" starts its query, not a glob
+    if not split_pairs and archive is None and (len(locations) > 1 or globbed):
         split_pairs = ((DEFAULT_SPLIT, locations),)  # several files, one split
         locations = ()
     if archive is None:  # the split locations are files: resolve and check them like one file

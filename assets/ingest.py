@@ -9,6 +9,7 @@ from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
 from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
+from assets.object_store import restore_raw_blobs, share_raw_blobs
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse, as_json
 from assets.workfiles import remove_stale
@@ -40,7 +41,7 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     left = remove_stale(warehouse.raw_dir, ".incoming-*")
     if left:
         context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
-    previous = last_fetch(warehouse, entry)
+    previous = last_fetch(warehouse, entry, restore=True)
     known = known_source(previous) if previous and not config.force else None
     fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
     checked_at = datetime.now(timezone.utc)
@@ -52,12 +53,14 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
         same = previous is not None and previous["raw_sha256"] == fetched.blob.sha256
         status = "downloaded; same bytes as the last fetch" if same else "downloaded"
     record_source(warehouse, row)
+    share_raw_blobs(stored_files(row))  # OBJECT_STORE_URL: every blob of this fetch is also in the object store
     context.log.info(f"{entry.id}: {status}")
     return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
 
 
-def last_fetch(warehouse: Warehouse, entry: CatalogEntry) -> dict | None:
-    """The last recorded fetch of this very source (same catalog source) whose stored bytes are still there."""
+def last_fetch(warehouse: Warehouse, entry: CatalogEntry, restore: bool = False) -> dict | None:
+    """The last recorded fetch of this very source (same catalog source) whose stored bytes are still there.
+    `restore`: bytes missing here are first fetched back from the object store (OBJECT_STORE_URL), when one is set."""
     row = warehouse.fetch_one(
         "SELECT * FROM governance.sources WHERE dataset_id = ? AND source_key = ?"
         " ORDER BY coalesce(checked_at, retrieved_at) DESC LIMIT 1",
@@ -65,9 +68,15 @@ def last_fetch(warehouse: Warehouse, entry: CatalogEntry) -> dict | None:
     )
     if row is None:
         return None
-    stored = [row["raw_path"], *(blob["path"] for blob in json.loads(row["evidence"]).values()),
-              *(item["path"] for item in json.loads(row["inputs"] or "[]"))]
-    return row if all(Path(path).is_file() for path in stored) else None
+    if restore:
+        restore_raw_blobs(stored_files(row))
+    return row if all(Path(path).is_file() for path in stored_files(row)) else None
+
+
+def stored_files(row: dict) -> list[str]:
+    """The raw store's files a fetch recorded: the data (or each file of several), the evidence beside it."""
+    return [row["raw_path"], *(blob["path"] for blob in json.loads(row["evidence"]).values()),
+            *(item["path"] for item in json.loads(row["inputs"] or "[]"))]
 
 
 def known_source(row: dict) -> KnownSource:

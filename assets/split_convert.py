@@ -23,15 +23,12 @@ from assets.sql import sql_string
 def convert_one(entry: CatalogEntry, raw_path: Path, fmt: str, out_path: Path, shown: str) -> ParquetFile:
     """One file, in its format, to Parquet; errors name it as `shown`."""
     if fmt not in SPREADSHEET_FORMATS:
-        try:
-            return to_parquet(raw_path, fmt, out_path, entry.null_values, entry.csv, source_name=shown)
-        except ConversionError as error:
-            raise ConversionError(f"{shown}: {error}") from None
+        return to_parquet(raw_path, fmt, out_path, entry.null_values, entry.csv, source_name=shown)
     try:
         table = sheet_to_parquet(raw_path, out_path, sheet=entry.sheet.name, header_row=entry.sheet.header_row,
                                  max_cells=entry.sheet.max_cells)
     except SpreadsheetError as error:
-        raise ConversionError(f"{shown}: {str(error).replace(raw_path.name, input_name(shown))}") from None
+        raise ConversionError(str(error).replace(raw_path.name, input_name(shown))) from None  # names the file
     columns, row_count = described(out_path)
     return ParquetFile(out_path, file_sha256(out_path), row_count, columns, list(table.renamed), [])
 
@@ -55,11 +52,9 @@ def convert_splits(entry: CatalogEntry, inputs: list[dict], out_dir: Path) -> di
 def _convert_split(entry: CatalogEntry, split: str, items: list[dict], out_dir: Path) -> ParquetFile:
     final = out_dir / f"{split}.parquet"
     if len(items) == 1:
-        part = convert_one(entry, Path(items[0]["path"]), items[0]["format"], final, items[0]["name"])
-        return _labelled(part, items[0]["name"])
+        return _labelled(_converted(entry, items[0], final), items[0]["name"])
     with tempfile.TemporaryDirectory(prefix=f".{split}-parts-", dir=out_dir) as scratch:
-        parts = [convert_one(entry, Path(item["path"]), item["format"], Path(scratch) / f"{index:05d}.parquet",
-                         item["name"]) for index, item in enumerate(items)]
+        parts = [_converted(entry, item, Path(scratch) / f"{index:05d}.parquet") for index, item in enumerate(items)]
         _refuse_different_columns(split, items, parts)
         paths = ", ".join(sql_string(part.path) for part in parts)
         copy = f"COPY (SELECT * FROM read_parquet([{paths}], union_by_name = true)) TO {sql_string(final)} " \
@@ -73,6 +68,16 @@ def _convert_split(entry: CatalogEntry, split: str, items: list[dict], out_dir: 
     retyped = [{**change, "file": item["name"]} for item, part in zip(items, parts)
                for change in part.retyped_columns]
     return ParquetFile(final, file_sha256(final), row_count, columns, renamed, retyped)
+
+
+def _converted(entry: CatalogEntry, item: dict, out_path: Path) -> ParquetFile:
+    """One input of a split; its errors name the file (the split's other files converted fine)."""
+    try:
+        return convert_one(entry, Path(item["path"]), item["format"], out_path, item["name"])
+    except ConversionError as error:
+        message = str(error)
+        raise ConversionError(message if message.startswith(item["name"]) else f"{item['name']}: {message}") \
+            from None
 
 
 def _labelled(part: ParquetFile, name: str) -> ParquetFile:

@@ -8,14 +8,16 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dagster as dg
 
-from assets import CODE_VERSION, DATA_FILE
+from assets import CODE_VERSION
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import ConversionError, ParquetFile
 from assets.fetch_many import input_name
 from assets.guards import is_public_url
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
+from assets.object_store import share_snapshot, sync_snapshot
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
+from assets.shards import shard_name
 from assets.source_forms import DEFAULT_SPLIT
 from assets.split_convert import convert_one, convert_splits
 from assets.sql import sql_string
@@ -51,6 +53,7 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         status = f"unchanged since {existing['created_at']:%Y-%m-%d %H:%M:%S %Z}: snapshot reused, nothing rewritten"
         return snapshot_result(warehouse, snapshot_id, status=status)
     _write_snapshot(context, warehouse, entry, source, snapshot_id, decision_record(warehouse, entry.id))
+    share_snapshot(warehouse.snapshots_dir / entry.id / snapshot_id)  # registered: also in OBJECT_STORE_URL's store
     retired = retire_old_snapshots(warehouse, entry.id)
     if retired:
         context.log.info(f"{entry.id}: retention retired {', '.join(retired)}")
@@ -62,8 +65,9 @@ def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tupl
     snapshot's record (None until made)."""
     source = latest_source(warehouse, entry.id, run_id)
     snapshot_id = snapshot_id_for_decision(entry, input_sha256s(source), decision_record(warehouse, entry.id))
-    return source, snapshot_id, warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?",
-                                                    [snapshot_id])
+    existing = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
+    sync_snapshot(existing)  # OBJECT_STORE_URL: files missing here are fetched back before anything reads them
+    return source, snapshot_id, existing
 
 
 def input_sha256s(source: dict) -> list[str]:
@@ -197,7 +201,9 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, split
             "origin": entry.origin,
         },
         "license": decision_record,
-        "files": {DATA_FILE: {"sha256": parquet.sha256, "size_bytes": parquet.path.stat().st_size}},
+        # Each split's file under the name it is published by when it is one shard (assets/shards.py).
+        "files": {shard_name(split, 0, 1): {"sha256": part.sha256, "size_bytes": part.path.stat().st_size}
+                  for split, part in splits.items()},
         "row_count": sum(part.row_count for part in splits.values()),
         "columns": parquet.columns,
         **several,

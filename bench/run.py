@@ -2,6 +2,7 @@
 
     uv run python bench/run.py --size 1GB        # or --rows N; --repeat 3 keeps the best of 3; --keep
     uv run python bench/run.py --size 1GB --files 8   # the same corpus as 8 files named by a glob
+    uv run python bench/run.py --sizes 1GB,5GB --skip-pandas   # both, and the seconds per further GB
 
 Stages, each in its own process (wall time from spawn to exit, peak RSS of that process alone):
   (a) baseline   bare DuckDB: COPY read_json -> Parquet, then one SQL scan computing the 4 checks
@@ -68,20 +69,34 @@ class Results:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="bench-", dir=args.workdir))
-    try:
-        results = run_benchmark(root, args)
-    finally:
-        if args.keep:
-            print(f"kept {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(format_table(results))
-    problems = consistency_problems(results)
+    runs, problems = [], []
+    for size in args.sizes or [args.size]:
+        root = Path(tempfile.mkdtemp(prefix="bench-", dir=args.workdir))
+        try:
+            results = run_benchmark(root, argparse.Namespace(**{**vars(args), "size": size}))
+        finally:
+            if args.keep:
+                print(f"kept {root}", file=sys.stderr)
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+        print(format_table(results))
+        problems += consistency_problems(results)
+        runs.append(results.summary())
     for problem in problems:
         print(f"WARNING: {problem}")
-    print(json.dumps(results.summary()))
+    print(json.dumps(runs[0] if len(runs) == 1 else {"sizes": runs, **slopes(runs)}))
     return 1 if problems else 0
+
+
+def slopes(runs: list[dict]) -> dict:
+    """Seconds per further GB, from the smallest and the largest size measured in this invocation: what a
+    steward with bigger datasets pays beyond the fixed costs."""
+    small, large = min(runs, key=lambda run: run["input_bytes"]), max(runs, key=lambda run: run["input_bytes"])
+    gigabytes = (large["input_bytes"] - small["input_bytes"]) / 1e9
+    pipeline = (large["pipeline_s"] - small["pipeline_s"]) / gigabytes
+    baseline = (large["baseline_s"] - small["baseline_s"]) / gigabytes
+    return {"pipeline_s_per_gb": round(pipeline, 2), "baseline_s_per_gb": round(baseline, 2),
+            "slope_ratio": round(pipeline / baseline, 2)}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -89,6 +104,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size = parser.add_mutually_exclusive_group(required=True)
     size.add_argument("--size", type=parse_size, help="approximate size of the generated JSONL, e.g. 200MB, 1GB")
     size.add_argument("--rows", type=int, help="number of documents to generate")
+    size.add_argument("--sizes", type=lambda text: [parse_size(part) for part in text.split(",")],
+                      help="several sizes in one invocation, e.g. 1GB,5GB: adds the seconds per further GB")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run (a), (b) and (d) this many times and keep the fastest of each (default 1)")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out stage (c), the slowest")

@@ -35,7 +35,7 @@ from checks.governance_config import (
     RowCountSettings,
 )
 from checks.gx_duckdb import SAMPLE_SIZE, ExpectationOutcome, json_safe
-from checks.pii import PATTERNS, REQUIRED_SUBSTRING, mask, mask_values
+from checks.pii import PATTERNS, REQUIRED_PATTERN, REQUIRED_SUBSTRING, mask, mask_values
 from checks.row_licenses import license_fields
 from licenses import LicenseInfo, classify, signal_from_column
 from licenses.evidence import describe
@@ -292,8 +292,12 @@ def _extract(column: dict, kind: str) -> str:
         text = f"CAST({text} AS VARCHAR)"
     extract = f"regexp_extract({text}, {sql_string(PATTERNS[kind])}, 1)"
     required = REQUIRED_SUBSTRING[kind]
-    # Cheap substring test first: DuckDB then runs the regex only on the values that could match.
-    return f"CASE WHEN contains({text}, {sql_string(required)}) THEN {extract} ELSE '' END" if required else extract
+    # Cheap test first: DuckDB then runs the full regex only on the values that could match.
+    if required:
+        return f"CASE WHEN contains({text}, {sql_string(required)}) THEN {extract} ELSE '' END"
+    if kind in REQUIRED_PATTERN:
+        return f"CASE WHEN regexp_matches({text}, {sql_string(REQUIRED_PATTERN[kind])}) THEN {extract} ELSE '' END"
+    return extract
 
 
 def duplicate_rows(table: SnapshotTable, settings: DuplicateSettings) -> ExpectationOutcome:

@@ -26,8 +26,11 @@ PATTERNS: dict[str, str] = {
     "ipv6": rf"(?:^|[^\w:.])((?:{_HEX}:){{7}}{_HEX}|{_HEX}(?::{_HEX}){{0,5}}::{_HEX}(?::{_HEX}){{0,5}})(?:$|[^\w:])",
 }
 KINDS = tuple(PATTERNS)
-# A substring every match contains: DuckDB skips the regex on values without it (most values, usually).
+# What every match contains, tested first so DuckDB runs the full pattern only on values that could match (most
+# values, usually, cannot): a substring, or for phone numbers, which have none, two adjacent digits (each form has
+# a run of at least two; a cheap regex that halves the scan of digit-free text, measured on the bench corpus).
 REQUIRED_SUBSTRING = {"email": "@", "phone": None, "ipv4": ".", "ipv6": "::"}
+REQUIRED_PATTERN = {"phone": "[0-9][0-9]"}
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in PATTERNS.items()}
 
 

@@ -13,7 +13,7 @@ from bench.measure import StageRun, run_stage
 from bench.run import Results
 from bench.workload import DATASET_ID, URL_REGEX, write_workspace
 
-JSON_KEYS = {"rows", "input_bytes", "baseline_s", "pipeline_s", "ratio", "checks_s", "gx_pandas_s", "peak_rss_mb",
+JSON_KEYS = {"rows", "input_bytes", "files", "baseline_s", "pipeline_s", "ratio", "checks_s", "gx_pandas_s", "peak_rss_mb",
              "noop_rerun_s", "noop_tick_s", "forced_rerun_s"}
 
 

@@ -131,8 +131,8 @@ def test_a_glob_splits_an_archive_and_a_sheet_are_each_ingested_whole(workspace,
     root, by_year = workspace["root"], workspace["by_year"]
     write_catalog(root, [
         entry("penguins-glob", {"path": "data/parts/penguins-*.csv"}),
-        entry("penguins-splits", {"splits": {"train": ["data/parts/penguins-2007.csv", "data/parts/penguins-2008.csv"],
-                                             "test": "data/parts/penguins-2009.csv"}}),
+        entry("penguins-splits", {"splits": {"test": "data/parts/penguins-2009.csv",  # listed first: published first
+                                             "train": ["data/parts/penguins-2007.csv", "data/parts/penguins-2008.csv"]}}),
         entry("penguins-zip", {"path": "data/archive/penguins-release.zip",
                                "splits": {"train": "*/train/*.csv", "test": "*/test/*.csv"}}),
         {**entry("penguins-sheet", {"path": "data/sheet/penguins.xlsx"}, sheet={"name": "Penguins", "header_row": 1}),

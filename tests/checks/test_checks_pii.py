@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -65,3 +66,22 @@ def test_data_docs_show_masked_values_only(pii_run):
     assert "j***@e***.org" in pages
     for raw in RAW:
         assert raw not in pages
+
+
+def test_every_value_the_patterns_match_passes_the_cheap_test_run_before_them():
+    """The substring / pattern tested first must never skip a value the full pattern matches."""
+    import random
+
+    from checks.pii import PATTERNS, REQUIRED_PATTERN, REQUIRED_SUBSTRING
+
+    generator = random.Random(7)
+    values = ["".join(generator.choice("0123456789 +-.():@abc") for _ in range(generator.randint(4, 24)))
+              for _ in range(50_000)]
+    checked = 0
+    for kind, pattern in PATTERNS.items():
+        for value in values:
+            if re.search(pattern, value):
+                checked += 1
+                assert REQUIRED_SUBSTRING[kind] is None or REQUIRED_SUBSTRING[kind] in value, (kind, value)
+                assert kind not in REQUIRED_PATTERN or re.search(REQUIRED_PATTERN[kind], value), (kind, value)
+    assert checked > 100  # the fuzzing reached matches of the patterns
