@@ -157,7 +157,7 @@ def fetch(entry: CatalogEntry, store: RawStore, known: KnownSource | None = None
     the catalog may pin a new checksum while upstream stays the same."""
     from assets.fetch_many import fetch_many
 
-    fetchers = {"file": _fetch_file, "http": _fetch_http, "hub": _fetch_hub}
+    fetchers = {"file": fetch_file, "http": fetch_http, "hub": fetch_hub}
     try:
         if not entry.source.single_file:
             return _named(entry, fetch_many, store, known)
@@ -195,7 +195,7 @@ def data_chunks(source: Source, chunks: Iterable[bytes]) -> Iterable[bytes]:
     return decompressed(chunks, source.compression, source.max_bytes) if source.compression else chunks
 
 
-def _now() -> str:
+def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
@@ -215,12 +215,12 @@ def upstream_unchanged_single(entry: CatalogEntry, known: KnownSource) -> bool:
     try:
         if entry.source.kind == "file":
             path = _data_path(entry.source)
-            return path.is_file() and _file_unchanged(path, _file_evidence(path), known)
+            return path.is_file() and _file_unchanged(path, file_evidence(path), known)
         if entry.source.kind == "http":
             url = entry.source.resolved_url()
-            with _get(url, entry.source, _validators(known)) as response:
+            with http_get(url, entry.source, conditional_headers(known)) as response:
                 not_modified = response.status_code == 304
-            return not_modified and not _evidence_changed_http(url.rsplit("/", 1)[0], entry.source, known)
+            return not_modified and not evidence_changed_http(url.rsplit("/", 1)[0], entry.source, known)
         from huggingface_hub import HfApi
 
         return HfApi().dataset_info(entry.source.repo_id, revision=entry.source.revision).sha \
@@ -229,7 +229,7 @@ def upstream_unchanged_single(entry: CatalogEntry, known: KnownSource) -> bool:
         return False
 
 
-def _file_evidence(path: Path) -> dict[str, Path]:
+def file_evidence(path: Path) -> dict[str, Path]:
     """The evidence files beside the data. A symbolic link is not followed (it may lead out of the data root):
     the source is refused until the link is replaced by the file itself."""
     found = {}
@@ -252,7 +252,7 @@ def _data_path(source: Source) -> Path:
     return path
 
 
-def _open_evidence(path: Path) -> BinaryIO:
+def open_evidence(path: Path) -> BinaryIO:
     """Open without following a link put there since the folder was listed."""
     try:
         return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
@@ -260,22 +260,22 @@ def _open_evidence(path: Path) -> BinaryIO:
         raise SourceRefused(f"cannot read {path.name} beside the data as a regular file: {error.strerror}") from None
 
 
-def _file_mtime(path: Path) -> str:
+def file_mtime(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
 
 
 def _file_unchanged(path: Path, evidence_paths: dict[str, Path], known: KnownSource) -> bool:
     """Same size and mtime: the data is not re-read; the small evidence files are hashed."""
-    return (path.stat().st_size, _file_mtime(path)) == (known.size_bytes, known.last_modified) \
+    return (path.stat().st_size, file_mtime(path)) == (known.size_bytes, known.last_modified) \
         and {name: file_sha256(p) for name, p in evidence_paths.items()} == known.evidence_sha256
 
 
-def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
+def fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     path = _data_path(entry.source)
     if not path.is_file():
         raise FetchError(f"{entry.id}: source file not found: {path}")
-    evidence_paths = _file_evidence(path)
-    mtime = _file_mtime(path)
+    evidence_paths = file_evidence(path)
+    mtime = file_mtime(path)
     if known and _file_unchanged(path, evidence_paths, known):
         return None
     if entry.source.compression:
@@ -285,45 +285,45 @@ def _fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None)
         blob = store.put_file(path, entry.source.max_bytes)
     evidence = {}
     for name, candidate in evidence_paths.items():
-        with _open_evidence(candidate) as stream:
+        with open_evidence(candidate) as stream:
             evidence[name] = store.put_stream(stream)
-    return FetchedSource(entry.id, "file", str(path), _now(), blob, evidence=evidence, last_modified=mtime)
+    return FetchedSource(entry.id, "file", str(path), utc_now(), blob, evidence=evidence, last_modified=mtime)
 
 
-def _fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
+def fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     import requests
 
     url = entry.source.resolved_url()
     shown = redact(url)
     base = url.rsplit("/", 1)[0]
     try:
-        with _get(url, entry.source, _validators(known)) as response:
+        with http_get(url, entry.source, conditional_headers(known)) as response:
             if response.status_code not in (200, 304):
                 raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}")
             not_modified = response.status_code == 304
             if not not_modified:
                 refuse_html_response(response.headers.get("Content-Type"), shown, entry.format)
-                blob = store.put_chunks(data_chunks(entry.source, _declared_length(response)))
+                blob = store.put_chunks(data_chunks(entry.source, declared_length(response)))
                 etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
         raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {redact(str(error))}") \
             from None
     if not_modified:  # 304 answers only a conditional request, so `known` is set
         # Only a changed LICENSE / NOTICE beside unchanged data makes the data worth fetching again.
-        return _fetch_http(entry, store, None) if _evidence_changed_http(base, entry.source, known) else None
+        return fetch_http(entry, store, None) if evidence_changed_http(base, entry.source, known) else None
     evidence = {}
     for name in EVIDENCE_NAMES:
         try:
-            with _get(f"{base}/{name}", entry.source, {}) as response:
+            with http_get(f"{base}/{name}", entry.source, {}) as response:
                 if response.status_code == 200:
                     evidence[name] = store.put_chunks(capped(response.iter_content(CHUNK), MAX_EVIDENCE_BYTES, name))
         except (requests.RequestException, SourceRefused):
             continue  # evidence beside the data is optional
-    return FetchedSource(entry.id, "http", shown, _now(), blob, etag=etag, last_modified=last_modified,
+    return FetchedSource(entry.id, "http", shown, utc_now(), blob, etag=etag, last_modified=last_modified,
                          evidence=evidence)
 
 
-def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
+def http_get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
     """GET following redirects by hand, so every hop passes the private-network guard and connects to the address
     the guard checked."""
     import requests
@@ -339,7 +339,7 @@ def _get(url: str, source: Source, headers: dict[str, str]) -> requests.Response
     raise SourceRefused(f"more than {MAX_REDIRECTS} redirects (a redirect loop?) fetching {redact(url)}")
 
 
-def _declared_length(response: requests.Response) -> Iterable[bytes]:
+def declared_length(response: requests.Response) -> Iterable[bytes]:
     """The body, refused if it runs past its declared Content-Length."""
     declared = response.headers.get("Content-Length")
     chunks = response.iter_content(CHUNK)
@@ -347,7 +347,7 @@ def _declared_length(response: requests.Response) -> Iterable[bytes]:
         else chunks
 
 
-def _validators(known: KnownSource | None) -> dict[str, str]:
+def conditional_headers(known: KnownSource | None) -> dict[str, str]:
     """Conditional-request headers from the last fetch: the server answers 304 Not Modified, without a body,
     when the file has not changed."""
     headers = {}
@@ -358,7 +358,7 @@ def _validators(known: KnownSource | None) -> dict[str, str]:
     return headers
 
 
-def _evidence_changed_http(base: str, source: Source, known: KnownSource) -> bool:
+def evidence_changed_http(base: str, source: Source, known: KnownSource) -> bool:
     """Whether a LICENSE / NOTICE / ... beside the data appeared, vanished or changed since the last fetch
     (conditional GETs: no body crosses the wire for an unchanged file)."""
     import requests
@@ -366,7 +366,7 @@ def _evidence_changed_http(base: str, source: Source, known: KnownSource) -> boo
     since = {"If-Modified-Since": format_datetime(known.retrieved_at.astimezone(timezone.utc), usegmt=True)}
     for name in EVIDENCE_NAMES:
         try:
-            with _get(f"{base}/{name}", source, since) as response:
+            with http_get(f"{base}/{name}", source, since) as response:
                 present = response.status_code in (200, 304)
                 if present != (name in known.evidence_sha256) or response.status_code == 200:
                     return True
@@ -375,7 +375,7 @@ def _evidence_changed_http(base: str, source: Source, known: KnownSource) -> boo
     return False
 
 
-def _fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
+def fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -403,5 +403,5 @@ def _fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
         status = error.response.status_code if error.response is not None else "?"
         raise FetchError(f"{entry.id}: Hub error {status} reading {source.describe()}: "
                          f"{scrub_token(str(error).splitlines()[0])}") from None
-    return FetchedSource(entry.id, "hub", f"hf://datasets/{source.repo_id}", _now(), blob,
+    return FetchedSource(entry.id, "hub", f"hf://datasets/{source.repo_id}", utc_now(), blob,
                          upstream_revision=commit, evidence=evidence)

@@ -24,15 +24,15 @@ from assets.fetch import (
     KnownSource,
     RawStore,
     StoredBlob,
-    _declared_length,
-    _evidence_changed_http,
-    _file_evidence,
-    _file_mtime,
-    _get,
-    _now,
-    _open_evidence,
-    _validators,
+    conditional_headers,
     data_chunks,
+    declared_length,
+    evidence_changed_http,
+    file_evidence,
+    file_mtime,
+    http_get,
+    open_evidence,
+    utc_now,
 )
 from assets.guards import SourceRefused, capped
 from assets.html_page import refuse_html_file, refuse_html_response
@@ -108,7 +108,7 @@ def _stored_file(entry: CatalogEntry, split: str, path: Path, store: RawStore) -
         blob = store.put_file(path, entry.source.max_bytes)
     refuse_html_file(Path(blob.path), str(path), entry.format)
     _refuse_empty(entry, blob, str(path))
-    return InputFile(split, str(path), blob, entry.format, last_modified=_file_mtime(path))
+    return InputFile(split, str(path), blob, entry.format, last_modified=file_mtime(path))
 
 
 def _downloaded(entry: CatalogEntry, split: str, url: str, store: RawStore) -> InputFile:
@@ -116,11 +116,11 @@ def _downloaded(entry: CatalogEntry, split: str, url: str, store: RawStore) -> I
 
     resolved, shown = expand_env(url), redact(url)
     try:
-        with _get(resolved, entry.source, {}) as response:
+        with http_get(resolved, entry.source, {}) as response:
             if response.status_code != 200:
                 raise FetchError(f"HTTP {response.status_code} {response.reason} fetching {redact(resolved)}")
             refuse_html_response(response.headers.get("Content-Type"), redact(resolved), entry.format)
-            blob = store.put_chunks(data_chunks(entry.source, _declared_length(response)))
+            blob = store.put_chunks(data_chunks(entry.source, declared_length(response)))
             etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
         raise FetchError(f"could not fetch {redact(resolved)}: {type(error).__name__}: {redact(str(error))}") \
@@ -138,9 +138,9 @@ def _refuse_empty(entry: CatalogEntry, blob: StoredBlob, shown: str) -> None:
 def _fetch_archive(entry: CatalogEntry, store: RawStore) -> FetchedSource:
     """The archive, stored as fetched, then each member a split names, stored on its own; the LICENSE / NOTICE /
     README / datapackage.json inside the archive count as evidence, after those beside it."""
-    from assets.fetch import _fetch_file, _fetch_http
+    from assets.fetch import fetch_file, fetch_http
 
-    container = (_fetch_file if entry.source.kind == "file" else _fetch_http)(entry, store, None)
+    container = (fetch_file if entry.source.kind == "file" else fetch_http)(entry, store, None)
     archive = Path(container.blob.path)
     shown = container.uri
     inputs = []
@@ -218,8 +218,8 @@ def _fetch_hub_dataset(entry: CatalogEntry, store: RawStore, known: KnownSource 
 
 def _local_evidence(folder: Path, store: RawStore) -> dict[str, StoredBlob]:
     evidence = {}
-    for name, candidate in _file_evidence(folder / ".data").items():
-        with _open_evidence(candidate) as stream:
+    for name, candidate in file_evidence(folder / ".data").items():
+        with open_evidence(candidate) as stream:
             evidence[name] = store.put_stream(stream)
     return evidence
 
@@ -231,7 +231,7 @@ def _http_evidence(source: Source, first_url: str, store: RawStore) -> dict[str,
     evidence = {}
     for name in EVIDENCE_NAMES:
         try:
-            with _get(f"{base}/{name}", source, {}) as response:
+            with http_get(f"{base}/{name}", source, {}) as response:
                 if response.status_code == 200:
                     evidence[name] = store.put_chunks(capped(response.iter_content(CHUNK), MAX_EVIDENCE_BYTES, name))
         except (requests.RequestException, SourceRefused):
@@ -258,7 +258,7 @@ def _with_manifest(entry: CatalogEntry, kind: str, uri: str, inputs: list[InputF
     # An archive's size is the archive's: what "unchanged" compares with the file or the HTTP answer.
     size = container.blob.size_bytes if container else total
     blob = StoredBlob(sha256=stored.sha256, size_bytes=size, path=stored.path)
-    return FetchedSource(entry.id, kind, uri, _now(), blob, upstream_revision=upstream_revision,
+    return FetchedSource(entry.id, kind, uri, utc_now(), blob, upstream_revision=upstream_revision,
                          etag=container.etag if container else None,
                          last_modified=container.last_modified if container else None, evidence=evidence,
                          inputs=[i.record() for i in inputs])
@@ -283,35 +283,35 @@ def many_unchanged(entry: CatalogEntry, known: KnownSource) -> bool:
         return upstream_unchanged_single(entry, KnownSource(**{
             **known.__dict__, "evidence_sha256": {name: known.evidence_sha256.get(name) for name in beside}}))
     if source.kind == "file":
-        now = [(split, str(path), path.stat().st_size, _file_mtime(path)) for split, path in matched_files(source)]
+        now = [(split, str(path), path.stat().st_size, file_mtime(path)) for split, path in matched_files(source)]
         before = [(i["split"], i["name"], i["size_bytes"], i["last_modified"]) for i in known.inputs]
         if now != before:
             return False
         folder = Path(os.path.commonpath([Path(name) for _, name, *_ in now]))
         from assets.convert import file_sha256
 
-        evidence = _file_evidence((folder if folder.is_dir() else folder.parent) / ".data")
+        evidence = file_evidence((folder if folder.is_dir() else folder.parent) / ".data")
         return {name: file_sha256(path) for name, path in evidence.items()} == known.evidence_sha256
     recorded = {(i["split"], i["name"]): i for i in known.inputs}
     for split, url in source_urls(source):
         previous = recorded.get((split, redact(url)))
         if previous is None:
             return False
-        validators = _validators(KnownSource(retrieved_at=known.retrieved_at, size_bytes=0, raw_sha256="",
+        validators = conditional_headers(KnownSource(retrieved_at=known.retrieved_at, size_bytes=0, raw_sha256="",
                                              etag=previous.get("etag"), last_modified=previous.get("last_modified")))
         if not validators:
             return False
-        with _get(expand_env(url), source, validators) as response:
+        with http_get(expand_env(url), source, validators) as response:
             if response.status_code != 304:
                 return False
     base = expand_env(source_urls(source)[0][1]).rsplit("/", 1)[0]
-    return not _evidence_changed_http(base, source, known)
+    return not evidence_changed_http(base, source, known)
 
 
 def _evidence_beside_now(source: Source) -> list[str]:
     if source.kind != "file":
         return []  # over HTTP, the conditional requests for each evidence file decide
-    return sorted(_file_evidence(Path(source.path)))
+    return sorted(file_evidence(Path(source.path)))
 
 
 def input_name(name: str) -> str:
