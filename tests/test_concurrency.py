@@ -7,12 +7,9 @@ PostgreSQL server (skipped, with the reason, on a machine without PostgreSQL's s
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +20,7 @@ import pytest
 import yaml
 
 from assets.warehouse import Warehouse
+from bench.many_services import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = {"penguins": ("palmer-penguins", "penguins.csv", ["NA"]),
@@ -77,53 +75,15 @@ def test_two_datasets_refreshed_at_once_both_succeed_without_lock_errors(tmp_pat
         assert pools == {"warehouse": 1}  # the writing steps went through the pool set by dagster.yaml
 
 
-def postgres_bin() -> Path | None:
-    """Where initdb and pg_ctl are: on PATH, or Debian's versioned folder."""
-    on_path = shutil.which("initdb")
-    candidates = [Path(on_path).parent] if on_path else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return next((folder for folder in candidates if (folder / "pg_ctl").exists()), None)
-
-
-def as_server_user() -> list[str]:
-    """PostgreSQL refuses to run as root: as root, run it as the `postgres` user the package creates."""
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.skip("running as root and there is no `postgres` user to run the PostgreSQL server as")
-    return ["runuser", "-u", "postgres", "--"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[dict]:
-    """A throwaway cluster on a free port, trust authentication, fsync off: it starts in a few seconds."""
-    folder = postgres_bin()
-    if folder is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; `apt-get install postgresql` adds them")
-    prefix = as_server_user()
-    root = Path(tempfile.mkdtemp(prefix="governance-pg-"))  # not under pytest's tmp: the server user must reach it
-    if prefix:
-        shutil.chown(root, user="postgres")
-    data, port = root / "data", free_port()
-    subprocess.run([*prefix, folder / "initdb", "-D", data, "-U", "dagster", "--auth=trust", "--no-sync",
-                    "-E", "UTF8"], check=True, capture_output=True)
-    subprocess.run([*prefix, folder / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "start", "-o",
-                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"], check=True,
-                   capture_output=True)
-    try:
-        yield {"hostname": "127.0.0.1", "port": port, "username": "dagster", "password": "", "db_name": "postgres",
-               "scheme": "postgresql+psycopg2"}  # as README, "Scale-out": SQLAlchemy 2.1 would pick psycopg 3
-    finally:
-        subprocess.run([*prefix, folder / "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    """A throwaway cluster on a free port, trust authentication, fsync off (bench/many_services.py): it starts in
+    a few seconds."""
+    with throwaway_postgres() as settings:
+        if settings is None:
+            pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found, or no `postgres` user to run them "
+                        "as root; `apt-get install postgresql` adds both")
+        yield settings
 
 
 def test_runs_partitions_and_pools_live_in_postgres(postgres, tmp_path, monkeypatch):
