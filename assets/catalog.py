@@ -11,9 +11,7 @@ from pathlib import Path
 import yaml
 
 from assets.redaction import has_credentials, redact
-from assets.spreadsheets import DEFAULT_MAX_CELLS
 from assets.source_forms import (
-    DEFAULT_SPLIT,
     SPREADSHEET_FORMATS,
     SourceFormError,
     SplitFiles,
@@ -23,6 +21,8 @@ from assets.source_forms import (
     split_mapping,
     string_list,
 )
+from assets.splits import DEFAULT_SPLIT
+from assets.spreadsheets import DEFAULT_MAX_CELLS
 
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "catalog.yaml"
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

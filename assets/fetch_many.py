@@ -64,7 +64,7 @@ def fetch_many(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
     if known and many_unchanged(entry, known):
         return None
     if source.whole_hub_dataset:
-        return _fetch_hub_dataset(entry, store, known)
+        return _fetch_hub_dataset(entry, store)
     if source.archive:
         return _fetch_archive(entry, store)
     if source.kind == "file":
@@ -172,7 +172,7 @@ def _without_blob_name(error: Exception, archive: Path) -> str:
     return str(error).replace(f"{archive.name}: ", "")
 
 
-def _fetch_hub_dataset(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
+def _fetch_hub_dataset(entry: CatalogEntry, store: RawStore) -> FetchedSource:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -183,8 +183,6 @@ def _fetch_hub_dataset(entry: CatalogEntry, store: RawStore, known: KnownSource 
     without_progress_bars()
     try:
         layout = resolve_hub_dataset(source.repo_id, source.revision, list(source.configs) or None)
-        if known and known.upstream_revision == layout.commit_sha:
-            return None
         if len(layout.splits) > 1:
             raise FetchError(f"Hub dataset {source.repo_id} has configs {sorted(layout.splits)}: a catalog entry "
                              "takes one (source.configs: [name]); add an entry per config")

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 
 from assets.archives import archive_kind
 from assets.guards import codec_for_name
+from assets.splits import SPLIT_NAME
 
-# `datasets`' own rule for a split name (datasets/naming.py `_split_re`): word characters, dot-separated.
-SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
-DEFAULT_SPLIT = "train"
 GLOB_CHARACTERS = re.compile(r"[*?\[]")
 SPREADSHEET_FORMATS = ("xlsx", "xls", "ods")
 CODECS = ("gzip", "bz2", "xz", "zstd")

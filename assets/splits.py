@@ -12,6 +12,7 @@ from pathlib import Path
 # The names `datasets` accepts for a split (datasets.splits: `^\w+(\.\w+)*$`); also what keeps the published
 # shard names `data/<split>-*` from matching another split's.
 SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
+DEFAULT_SPLIT = "train"  # the split of a source of one file, and of a snapshot recorded before splits existed
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def snapshot_splits(row: dict) -> dict[str, SplitFile]:
     record is unreadable or names a split `datasets` would refuse."""
     recorded = row.get("splits")
     if recorded is None:
-        return {"train": SplitFile(Path(row["parquet_path"]), int(row["row_count"]), row.get("parquet_sha256"),
+        return {DEFAULT_SPLIT: SplitFile(Path(row["parquet_path"]), int(row["row_count"]), row.get("parquet_sha256"),
                                    _json(row.get("columns") or "[]"))}
     where = f"snapshot {row.get('snapshot_id')}"
     try:
@@ -62,4 +63,4 @@ def published_splits(provenance: dict) -> dict[str, dict]:
     recorded = provenance.get("splits")
     if isinstance(recorded, dict) and recorded:
         return recorded
-    return {"train": {"row_count": provenance.get("row_count"), "files": sorted(provenance.get("files") or {})}}
+    return {DEFAULT_SPLIT: {"row_count": provenance.get("row_count"), "files": sorted(provenance.get("files") or {})}}

@@ -18,8 +18,8 @@ from assets.object_store import share_snapshot, sync_snapshot
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
 from assets.shards import shard_name
-from assets.source_forms import DEFAULT_SPLIT
 from assets.split_convert import convert_one, convert_splits
+from assets.splits import DEFAULT_SPLIT
 from assets.sql import sql_string
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from assets.workfiles import held_folder, remove_stale
