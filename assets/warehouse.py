@@ -120,6 +120,47 @@ CREATE TABLE IF NOT EXISTS governance.steward_overrides (
 );
 ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS license VARCHAR;
 ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS evidence VARCHAR;
+-- After publishing: every action taken on a published repo (a license notice, a withdrawal, a takedown), one row
+-- each, and the repo's status.json is rendered from them (assets/publication_status.py). action: notice | withdraw
+-- | takedown (the whole dataset) | purge (tags of snapshots holding taken-down rows deleted, history squashed).
+CREATE TABLE IF NOT EXISTS governance.withdrawals (
+    dataset_id VARCHAR,
+    repo_id VARCHAR,
+    action VARCHAR,
+    cause VARCHAR,            -- license_change | upstream_gone | takedown | input_withdrawn
+    reason VARCHAR,           -- why, in the words a consumer reads
+    decided_by VARCHAR,       -- the policy, a steward's name, or the takedown request ids
+    license_now VARCHAR,      -- the license as decided now (notice / withdraw)
+    tags JSON,                -- tag -> the license it was published under (still on the Hub)
+    removed_tags JSON,        -- tags deleted by this action
+    requests JSON,            -- takedown request ids
+    use_instead VARCHAR,      -- the tag a consumer should use instead, when there is one
+    commit_oid VARCHAR,       -- the Hub commit on main that carried it
+    recorded_at TIMESTAMPTZ,
+    run_id VARCHAR
+);
+-- Takedown requests applied (takedowns/ beside the catalog file): what was removed, never the values.
+CREATE TABLE IF NOT EXISTS governance.takedowns (
+    request_id VARCHAR PRIMARY KEY,
+    dataset_id VARCHAR,
+    requested_by VARCHAR,
+    requested_on DATE,
+    scope VARCHAR,            -- rows | dataset
+    rows_removed BIGINT,
+    snapshots_purged JSON,    -- snapshot ids whose tags, history and files were removed
+    applied_at TIMESTAMPTZ,
+    run_id VARCHAR
+);
+-- Each look upstream that found the source missing or answering an error (assets/upstream_gone.py).
+CREATE TABLE IF NOT EXISTS governance.upstream_checks (
+    dataset_id VARCHAR,
+    source_key VARCHAR,
+    checked_at TIMESTAMPTZ,
+    status INTEGER,           -- HTTP status (404, 410, ...); NULL for a timeout or connection failure
+    answer VARCHAR,           -- gone | error | present
+    detail VARCHAR,
+    run_id VARCHAR
+);
 CREATE OR REPLACE VIEW governance.latest_snapshots AS
     SELECT * FROM governance.snapshots WHERE retired_at IS NULL
     QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY coalesce(current_at, created_at) DESC) = 1;
