@@ -9,6 +9,7 @@ from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
 from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
+from assets.lineage import emits_lineage
 from assets.object_store import restore_raw_blobs, share_raw_blobs
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse, as_json
@@ -32,6 +33,7 @@ class RefreshConfig(dg.Config):
     code_version="1",
     kinds={"python"},
 )
+@emits_lineage
 def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset's source bytes as fetched: a local file, an HTTP(S) URL or a Hub dataset at a pinned
     revision, stored by sha256, with where, when and what (URL or repo, ETag / Last-Modified or Hub commit,

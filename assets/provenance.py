@@ -7,6 +7,7 @@ import dagster as dg
 from assets.catalog import load_catalog
 from assets.evidence import gather_evidence
 from assets.ingest import raw_source
+from assets.lineage import emits_lineage
 from assets.partitions import dataset_partitions
 from assets.steward import (
     StewardReview,
@@ -27,6 +28,7 @@ from licenses import LicenseRelease, decide, load_policy
     kinds={"python"},
     pool=WAREHOUSE_POOL,
 )
+@emits_lineage
 def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
                      warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE file,

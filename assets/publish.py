@@ -23,6 +23,7 @@ from assets.croissant import PARQUET, PublishedFile, croissant_document
 from assets.fetch import LICENSE_FILES, NOTICE_FILES
 from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retries
 from assets.hub_types import unloadable_reason
+from assets.lineage import emits_lineage
 from assets.partitions import dataset_check_spec, dataset_partitions
 from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
 from assets.splits import SplitFile, snapshot_splits
@@ -70,6 +71,7 @@ PUBLISHED = dataset_check_spec(
     output_required=False,
     check_specs=[PUBLISHED],
 )
+@emits_lineage
 def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget):
     """The snapshot published to the Hub as `<namespace>/<dataset>`: one commit holding the Parquet data (each
     split as `data/<split>-0000i-of-0000N.parquet` shards, as `datasets` writes them), the dataset card,

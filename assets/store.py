@@ -14,6 +14,7 @@ from assets.convert import ConversionError, ParquetFile
 from assets.fetch_many import input_name
 from assets.guards import is_public_url
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
+from assets.lineage import emits_lineage
 from assets.object_store import share_snapshot, sync_snapshot
 from assets.partitions import dataset_partitions
 from assets.provenance import latest_source, license_decision
@@ -35,6 +36,7 @@ READ_ONLY = 0o444
     kinds={"duckdb", "parquet"},
     pool=WAREHOUSE_POOL,
 )
+@emits_lineage
 def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The dataset as an immutable, content-addressed zstd Parquet snapshot with its provenance.json beside it,
     registered in the DuckDB warehouse (`governance.snapshots`, view `snapshots."<snapshot_id>"`).

@@ -73,7 +73,8 @@ def test_descriptions_have_no_placeholder_the_ui_would_swallow_as_an_html_tag():
 
 # What loading the definitions and the nightly's question "did anything change upstream?" must not import: each
 # costs seconds or hundreds of milliseconds in every fresh process (the code server, each nightly tick's answer).
-HEAVY_MODULES = ("great_expectations", "pandas", "datasets", "mlcroissant", "huggingface_hub", "pyarrow", "requests")
+HEAVY_MODULES = ("great_expectations", "pandas", "datasets", "mlcroissant", "huggingface_hub", "pyarrow", "requests",
+                 "openlineage")
 NIGHTLY_QUESTION = """
 import json, sys
 from datetime import datetime, timezone
@@ -94,7 +95,7 @@ print(json.dumps(loaded))
 
 def test_loading_the_definitions_and_asking_upstream_import_no_heavy_library():
     """In a fresh process, as the code server and the nightly's no-op start: GX, pandas, pyarrow, datasets, the
-    Hub client and the HTTP client are imported only by the steps that use them."""
+    Hub client, the HTTP client and the OpenLineage client are imported only by the steps that use them."""
     result = subprocess.run([sys.executable, "-c", NIGHTLY_QUESTION, *HEAVY_MODULES], capture_output=True,
                             text=True, cwd=Path(__file__).resolve().parent.parent, check=True)
     assert json.loads(result.stdout.splitlines()[-1]) == {"definitions": [], "nightly question": []}
