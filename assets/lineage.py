@@ -49,6 +49,9 @@ class LineageDataset:
     decision: dict | None = None
 
 
+StepDatasets = tuple[list[LineageDataset], list[LineageDataset]]  # (inputs, outputs)
+
+
 @dataclass(frozen=True)
 class Step:
     """One asset step of a Dagster run, as OpenLineage sees it."""
@@ -93,7 +96,11 @@ def emits_lineage(asset_fn: Callable) -> Callable:
         if not lineage_configured():
             return None
         bound = signature.bind(*args, **kwargs).arguments
-        return _Emission(bound["context"], bound["warehouse"], asset_fn.__name__)
+        try:
+            return _Emission(bound["context"], bound["warehouse"], asset_fn.__name__)
+        except Exception as error:  # lineage is an observer: the step runs without it
+            bound["context"].log.warning(f"OpenLineage: no events for this step: {error}")
+            return None
 
     if inspect.isgeneratorfunction(asset_fn):
         @functools.wraps(asset_fn)
@@ -149,7 +156,7 @@ class _Emission:
         self.client.emit("FAIL", inputs=self.datasets(materialized=False)[0], error=safe_message(error))
         self.client.close()
 
-    def datasets(self, materialized: bool) -> tuple[list[LineageDataset], list[LineageDataset]]:
+    def datasets(self, materialized: bool) -> StepDatasets:
         try:
             entry = load_catalog().get(self.step.dataset_id)
             return STEP_DATASETS[self.step.asset](self.warehouse, entry, self.context.run_id, materialized)
@@ -172,7 +179,7 @@ def safe_message(error: BaseException) -> str:
 # --- What each step reads and writes, from the warehouse. Imports of the asset modules are inside the functions:
 # they import this module for the decorator.
 
-def raw_source_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool):
+def raw_source_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool) -> StepDatasets:
     from assets.ingest import last_fetch
 
     source = this_runs_source(warehouse, entry, run_id) if materialized else last_fetch(warehouse, entry)
@@ -180,7 +187,8 @@ def raw_source_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, 
     return inputs, raw_files(source) if materialized else []
 
 
-def license_decision_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool):
+def license_decision_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str,
+                              materialized: bool) -> StepDatasets:
     from assets.provenance import latest_source
 
     source = latest_source(warehouse, entry.id, run_id)
@@ -190,7 +198,7 @@ def license_decision_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id:
     return raw_files(source) + evidence, outputs
 
 
-def snapshot_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool):
+def snapshot_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool) -> StepDatasets:
     from assets.provenance import latest_source
 
     source = latest_source(warehouse, entry.id, run_id)
@@ -200,7 +208,7 @@ def snapshot_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, ma
     return raw_files(source), [LineageDataset("file", path, facts) for path in snapshot_files(warehouse, facts)]
 
 
-def hub_release_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool):
+def hub_release_datasets(warehouse: Warehouse, entry: CatalogEntry, run_id: str, materialized: bool) -> StepDatasets:
     from assets.provenance import latest_source
 
     facts = decision_facts(warehouse, entry, latest_source(warehouse, entry.id, run_id))

@@ -49,15 +49,22 @@ class LineageClient:
             self.client = None
             warn(f"OpenLineage: no events for {step.job_name}: the client's configuration failed: {error}")
 
-    def emit(self, state: str, inputs: list[LineageDataset], outputs: list[LineageDataset] = (),
+    def emit(self, state: str, inputs: list[LineageDataset], outputs: list[LineageDataset] | None = None,
              error: str | None = None) -> None:
         if self.client is None:
             return
+        try:
+            self.client.emit(self.event(state, inputs, outputs or [], error))
+        except Exception as failure:
+            self.warn(f"OpenLineage: the {state} event of {self.step.job_name} was not sent: {failure}")
+
+    def event(self, state: str, inputs: list[LineageDataset], outputs: list[LineageDataset],
+              error: str | None) -> RunEvent:
         run_facets = {"parent": parent_facet(self.step)}
         if error is not None:
             run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(message=error,
                                                                                 programmingLanguage="python")
-        event = RunEvent(
+        return RunEvent(
             eventType=RunState[state], eventTime=datetime.now(timezone.utc).isoformat(), producer=PRODUCER,
             run=Run(runId=self.step.run_id, facets=run_facets),
             job=Job(namespace=self.step.namespace, name=self.step.job_name, facets={
@@ -66,10 +73,6 @@ class LineageClient:
             inputs=[InputDataset(d.namespace, d.name, facets=dataset_facets(d)) for d in inputs],
             outputs=[OutputDataset(d.namespace, d.name, facets=dataset_facets(d)) for d in outputs],
         )
-        try:
-            self.client.emit(event)
-        except Exception as failure:
-            self.warn(f"OpenLineage: the {state} event of {self.step.job_name} was not sent: {failure}")
 
     def close(self) -> None:
         if self.client is not None:

@@ -151,6 +151,26 @@ def test_a_failing_step_sends_fail_with_its_error_and_the_rest_nothing(tmp_path)
     assert "vanished.csv" in error["message"] and error["programmingLanguage"] == "python"
 
 
+def test_an_openlineage_yml_in_the_working_directory_configures_it(tmp_path, monkeypatch):
+    events = tmp_path / "events.jsonl"
+    (tmp_path / "openlineage.yml").write_text(yaml.safe_dump(
+        {"transport": {"type": "file", "log_file_path": str(events), "append": True}}))
+    monkeypatch.chdir(tmp_path)
+    with environment(WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"), HUB_NAMESPACE=f"ol-{uuid.uuid4().hex[:8]}"):
+        assert run_main(["--dataset", "palmer-penguins"]) == 0
+    assert [(event["job"]["name"], event["eventType"]) for event in read_events(events)] == [
+        (f"{asset}.palmer-penguins", state) for asset in ASSETS for state in ("START", "COMPLETE")]
+
+
+def test_a_transport_that_cannot_send_never_fails_the_run(tmp_path, capfd):
+    unwritable = tmp_path / "no-such-folder" / "events.jsonl"
+    with environment(WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"), HUB_NAMESPACE=f"ol-{uuid.uuid4().hex[:8]}",
+                     **file_transport(unwritable)):
+        assert run_main(["--dataset", "palmer-penguins"]) == 0
+    assert not unwritable.parent.exists()
+    assert "OpenLineage: the START event of raw_source.palmer-penguins was not sent" in capfd.readouterr().err
+
+
 NO_CONFIGURATION = """
 import sys
 from pipelines.run import main
