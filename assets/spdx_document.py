@@ -6,6 +6,8 @@ sha256, and whose verification code is the sha256 of those sha256s. The licensin
 LicenseRef carrying its text), `hasConcludedLicense` is what the policy decided. The pipeline run is a
 `build_Build` that `hasInput` each upstream file (its sha256) and `hasOutput` the dataset. Like croissant.json it
 is built only from the snapshot's immutable records, so publishing the same snapshot twice gives the same bytes.
+`spdx_problems` checks a document with the same model (SPDX's SHACL shapes as code; SPDX's own validator fetches the
+shapes from spdx.org at run time) and each license expression with license-expression.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def declared_license(signals: list[dict], made: _Elements) -> object | str:
             terms[name if name not in terms else f"{name}-{len(terms) + 1}"] = signal["text"]
     if not terms:
         return NO_ASSERTION_LICENSE
-    return license_expression("declared", terms, made)
+    return expression_element("declared", terms, made)
 
 
 def concluded_license(license_record: dict, made: _Elements) -> object:
@@ -133,14 +135,14 @@ def concluded_license(license_record: dict, made: _Elements) -> object:
     LICENSE (a public-domain statement, custom terms) or which names the license's own URL."""
     info, release = license_record["license"], license_record.get("release") or {}
     if info.get("spdx"):
-        return license_expression("concluded", {info["spdx"]: None}, made)
+        return expression_element("concluded", {info["spdx"]: None}, made)
     name = license_ref(info.get("name") or ("public domain" if info.get("public_domain") else "custom terms"))
     text = release.get("statement") or (f"{info.get('name') or name}: {info['url']}" if info.get("url") else None)
-    return license_expression("concluded", {name: text or "Terms as published in the snapshot's LICENSE file."},
+    return expression_element("concluded", {name: text or "Terms as published in the snapshot's LICENSE file."},
                               made)
 
 
-def license_expression(role: str, terms: dict[str, str | None], made: _Elements) -> object:
+def expression_element(role: str, terms: dict[str, str | None], made: _Elements) -> object:
     """One simplelicensing_LicenseExpression over `terms` (id or expression -> text for a LicenseRef, else None);
     each LicenseRef maps to a simplelicensing_SimpleLicensingText holding its text."""
     mapping = []
@@ -196,7 +198,28 @@ def spdx_problems(document: dict) -> list[str]:
         spdx.JSONLDSerializer().serialize_data(objects)
     except (KeyError, TypeError, ValueError) as error:
         return [_first_line(error)]
-    return [f"references {spdx_id}, which is not in the document" for spdx_id in sorted(missing)]
+    problems = [f"references {spdx_id}, which is not in the document" for spdx_id in sorted(missing)]
+    expressions = objects.foreach_type(spdx.simplelicensing_LicenseExpression)
+    return problems + [problem for expression in sorted(expressions, key=lambda item: item.spdxId or "")
+                       for problem in expression_problems(expression)]
+
+
+def expression_problems(expression) -> list[str]:
+    """An SPDX license expression must parse, and name only SPDX License List ids and the LicenseRefs it maps to
+    their text (customIdToUri); the model itself takes any string."""
+    from license_expression import ExpressionError, get_spdx_licensing
+
+    licensing = get_spdx_licensing()
+    text = expression.simplelicensing_licenseExpression
+    mapped = {entry.key for entry in expression.simplelicensing_customIdToUri}
+    try:
+        if licensing.parse(text, strict=True) is None:
+            return ["a license expression is empty"]
+    except ExpressionError as error:
+        return [f"license expression {text!r} does not parse: {_first_line(error)}"]
+    unknown = [symbol for symbol in licensing.validate(text, strict=True).invalid_symbols if symbol not in mapped]
+    return [f"license expression {text!r} names {', '.join(unknown)}: neither an SPDX License List id nor a "
+            "LicenseRef it maps to its text"] if unknown else []
 
 
 class _Elements:

@@ -266,6 +266,10 @@ def package(document: dict) -> dict:
     return elements(document, "dataset_DatasetPackage")[0]
 
 
+def concluded(document: dict) -> dict:
+    return by_id(document)[relationship(document, "hasConcludedLicense")["to"][0]]
+
+
 @pytest.mark.parametrize("change, expected", [
     (lambda d: relationship(d, "hasInput").update(to=["https://hub.example/nothing"]),
      "references https://hub.example/nothing, which is not in the document"),
@@ -274,6 +278,12 @@ def package(document: dict) -> dict:
     (lambda d: package(d).pop("dataset_datasetType"), "Property 'dataset_datasetType' in dataset_DatasetPackage"),
     (lambda d: package(d).update(releaseTime="yesterday"), "'yesterday' is not a correctly formatted datetime"),
     (lambda d: d.update({"@context": "https://spdx.org/rdf/3.0.0/spdx-context.jsonld"}), "@context is"),
+    (lambda d: concluded(d).update(simplelicensing_licenseExpression="CC-BY-4.0 AND"),
+     "license expression 'CC-BY-4.0 AND' does not parse"),
+    (lambda d: concluded(d).update(simplelicensing_licenseExpression="CC-BY-4.0 AND LicenseRef-README"),
+     "names LicenseRef-README: neither an SPDX License List id nor a LicenseRef it maps to its text"),
+    (lambda d: concluded(d).update(simplelicensing_licenseExpression="Creative-Commons"),
+     "names Creative-Commons: neither"),
 ])
 def test_a_broken_document_fails_validation(document, change, expected):
     problems = spdx_problems(broken(document, change))
