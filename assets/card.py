@@ -166,8 +166,9 @@ def provenance_section(entry: CatalogEntry, license_record: dict, provenance: di
                                  for name, split in published_splits(provenance).items()),
         f"- License decision: {license_record['decision']} under policy `{license_record['policy']}`: "
         + "; ".join(license_record.get("reasons") or []),
-        "- Machine-readable: `provenance.json` (the full record) and `croissant.json` (Croissant 1.1 with PROV-O "
-        "provenance and Responsible-AI fields).",
+        "- Machine-readable: `provenance.json` (the full record), `croissant.json` (Croissant 1.1 with PROV-O "
+        "provenance and Responsible-AI fields) and `spdx.json` (SPDX 3.0.1: the dataset package, its declared and "
+        "concluded licenses, and its inputs).",
         "",
     ]
 

@@ -1,9 +1,9 @@
 """Publish: a vetted snapshot goes to the Hub in one atomic commit, tagged with its snapshot id.
 
 The commit holds the Parquet data (each split as shards, see assets/shards.py), the dataset card, provenance.json,
-croissant.json and the license and notice files, and deletes whatever an older snapshot left that no longer belongs.
-Every published file is built from the snapshot's immutable records, so a retried or repeated publish finds nothing
-to change."""
+spdx.json, croissant.json and the license and notice files, and deletes whatever an older snapshot left that no
+longer belongs. Every published file is built from the snapshot's immutable records, so a retried or repeated
+publish finds nothing to change."""
 
 import hashlib
 import json
@@ -26,6 +26,7 @@ from assets.hub_types import unloadable_reason
 from assets.lineage import emits_lineage
 from assets.partitions import dataset_check_spec, dataset_partitions
 from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
+from assets.spdx_document import SPDX_FILE, spdx_json
 from assets.splits import SplitFile, snapshot_splits
 from assets.store import latest_checks, run_snapshot, snapshot
 from assets.warehouse import Warehouse
@@ -75,9 +76,9 @@ PUBLISHED = dataset_check_spec(
 def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget):
     """The snapshot published to the Hub as `<namespace>/<dataset>`: one commit holding the Parquet data (each
     split as `data/<split>-0000i-of-0000N.parquet` shards, as `datasets` writes them), the dataset card,
-    provenance.json, croissant.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a snapshot whose
-    license decision is `publish` and whose blocking checks passed is published, and only then is this asset
-    materialised; otherwise its `published` check fails with the reason. Re-publishing a published
+    provenance.json, spdx.json, croissant.json and the LICENSE / NOTICE, tagged with the snapshot id. Only a
+    snapshot whose license decision is `publish` and whose blocking checks passed is published, and only then is
+    this asset materialised; otherwise its `published` check fails with the reason. Re-publishing a published
     snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
     the previous tag as it was."""
     entry = load_catalog().get(context.partition_key)
@@ -155,7 +156,7 @@ def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row:
     vetted = {name: vetted_sha256(name, split, provenance) for name, split in splits.items()}
     license_texts = license_files(evidence, license_record)
     try:
-        shards = snapshot_shards(splits, work_dir, other_files=len(license_texts) + 3, log=log)  # + card, records
+        shards = snapshot_shards(splits, work_dir, other_files=len(license_texts) + 4, log=log)  # + card, records
     except ShardingError as error:
         raise PublishError(str(error)) from None
     for name, split_shards in shards.items():
@@ -179,6 +180,10 @@ def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row:
     published = data_files + [published_file(path, content) for path, content in files.items()
                               if not path.endswith(".parquet")]
     namespace = repo_id.split("/")[0]
+    files[SPDX_FILE] = spdx_json(provenance=published_provenance, license_record=license_record, files=published,
+                                 dataset_url=f"{hub_url}/datasets/{repo_id}", publisher=namespace,
+                                 creators=entry.creator, released_at=snapshot_row["created_at"])
+    published.append(published_file(SPDX_FILE, files[SPDX_FILE]))
     croissant = croissant_document(
         provenance=published_provenance, license_record=license_record, checks=checks, files=published,
         dataset_url=f"{hub_url}/datasets/{repo_id}", description=entry.description, citation=entry.citation,
@@ -268,6 +273,8 @@ def published_file(path: str, content: Path | bytes) -> PublishedFile:
     size = content.stat().st_size if isinstance(content, Path) else len(content)
     if path == "provenance.json":
         return PublishedFile(path, sha256, size, "application/json", "The snapshot's provenance record.")
+    if path == SPDX_FILE:
+        return PublishedFile(path, sha256, size, "application/ld+json", "The snapshot's SPDX 3.0.1 document.")
     return PublishedFile(path, sha256, size, "text/plain", "License or notice text that travels with the data.")
 
 

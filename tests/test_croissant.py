@@ -81,7 +81,7 @@ def test_mlcroissant_refuses_the_data_when_the_recorded_sha256_is_wrong(snapshot
 def test_every_published_file_carries_its_real_sha256(snapshot_folder, document):
     provenance = json.loads((snapshot_folder / "provenance.json").read_text())
     objects = {item["contentUrl"]: item for item in document["distribution"]}
-    assert set(objects) == {"data/train-00000-of-00001.parquet", "provenance.json", "LICENSE", "NOTICE"}
+    assert set(objects) == {"data/train-00000-of-00001.parquet", "provenance.json", "spdx.json", "LICENSE", "NOTICE"}
     for path, item in objects.items():
         assert item["@type"] == "cr:FileObject"
         assert item["sha256"] == file_sha256(snapshot_folder / path), path

@@ -28,7 +28,7 @@ from pipelines.run import main as run_main
 
 BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
 PUBLIC_HUB = "https://hub.example.org"
-PUBLISHED_TEXT_FILES = ("README.md", "provenance.json", "croissant.json", "LICENSE", "NOTICE")
+PUBLISHED_TEXT_FILES = ("README.md", "provenance.json", "croissant.json", "spdx.json", "LICENSE", "NOTICE")
 ROWS = [{"id": 1, "site": "north", "level": 1.5}, {"id": 2, "site": "south", "level": 2.25}]
 
 

@@ -90,8 +90,8 @@ def test_one_tagged_commit_holds_exactly_the_snapshot(published):
     titles = [commit.title for commit in api.list_repo_commits(repo_id, repo_type="dataset")]
     assert titles == [f"Publish snapshot {tag}", "initial commit"]
     files = set(api.list_repo_files(repo_id, repo_type="dataset", revision=tag))
-    assert files == {".gitattributes", "README.md", "provenance.json", "croissant.json", "LICENSE.md", "NOTICE",
-                     DATA_FILE}
+    assert files == {".gitattributes", "README.md", "provenance.json", "croissant.json", "spdx.json", "LICENSE.md",
+                     "NOTICE", DATA_FILE}
     parquet = Path(hf_hub_download(repo_id, DATA_FILE, repo_type="dataset", revision=tag))
     assert parquet.read_bytes() == Path(row["parquet_path"]).read_bytes()
 

@@ -71,7 +71,7 @@ def test_verify_passes_and_prints_license_obligations_and_commercial_use(publish
     assert verify_main([published["repo_id"], "--revision", published["tag"]]) == 0
     out, err = capsys.readouterr()
     assert f"verified {published['repo_id']}@{published['tag']}" in out
-    assert "4 file(s) match provenance.json and croissant.json" in out
+    assert "5 file(s) match provenance.json and croissant.json" in out  # with spdx.json
     assert f"ok  {DATA_FILE}" in out
     assert "license: Creative Commons Attribution 4.0 International (SPDX CC-BY-4.0)" in out
     assert "commercial use allowed: yes" in out
@@ -203,7 +203,7 @@ def test_the_cards_verification_advice_checks_the_real_files(published, tmp_path
     assert "uv run python -m pipelines.verify" in card.split("The full check", 1)[1]  # named, not the only way
     (commands,) = re.findall(r"^```bash\n(.*?)^```$", card, flags=re.MULTILINE | re.DOTALL)
     listed = dict(line.split("  ")[::-1] for line in commands.splitlines() if re.match(r"^[0-9a-f]{64}  ", line))
-    assert set(listed) == {DATA_FILE, "provenance.json", "LICENSE", "NOTICE"}
+    assert set(listed) == {DATA_FILE, "provenance.json", "spdx.json", "LICENSE", "NOTICE"}
     for path, sha256 in listed.items():
         local = hf_hub_download(repo_id, path, repo_type="dataset", revision=tag)
         assert hashlib.sha256(Path(local).read_bytes()).hexdigest() == sha256, path
