@@ -8,7 +8,8 @@ conditional request, whose answer's headers are read too. A 304 need not repeat 
 robots.txt answers (RFC 9309): 200 is read, and one that is not a robots.txt (HTML, binary, no record) fails the
 dataset naming its URL; 4xx (404 and the rest) means no rules; 5xx, or no answer at all (timeout, refused
 connection), means complete disallow, so the dataset is quarantined saying so until the host answers again.
-tdmrep.json: 200 is read (a file that is not the TDMRep array fails the dataset); any other answer means none."""
+tdmrep.json: 200 is read (a file that is not the TDMRep array fails the dataset), except an HTML page: many sites
+answer any unknown address with their home page, and few publish a tdmrep.json; any other answer means none."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def data_urls(entry: CatalogEntry) -> list[str]:
 def site_opt_outs(entry: CatalogEntry) -> tuple[list[OptOutSignal], list[dict]]:
     """The opt-outs robots.txt and tdmrep.json state for each data URL, and what was read (URL, HTTP status)."""
     signals: list[OptOutSignal] = []
-    read: dict[str, tuple[int | str, bytes | None]] = {}
+    read: dict[str, tuple[int | str, bytes | None, str]] = {}
     for url in data_urls(entry):
         shown = redact(url)
         for where in (robots_url(url), tdmrep_url(url)):
@@ -80,17 +81,18 @@ def site_opt_outs(entry: CatalogEntry) -> tuple[list[OptOutSignal], list[dict]]:
                 read[where] = _get(entry, where)
         robots_at, tdmrep_at = robots_url(url), tdmrep_url(url)
         try:
-            status, body = read[robots_at]
+            status, body, _ = read[robots_at]
             if status == 200:
                 signals += robots_signals(robots_text(body, redact(robots_at)), redact(robots_at), shown)
             elif not isinstance(status, int) or status >= 500:
                 signals.append(unreachable_robots(redact(robots_at), _cause(status), shown))
-            status, body = read[tdmrep_at]
-            if status == 200 and (found := tdmrep_signal(body, redact(tdmrep_at), shown)):
+            status, body, content_type = read[tdmrep_at]
+            if status == 200 and not content_type.startswith("text/html") \
+                    and (found := tdmrep_signal(body, redact(tdmrep_at), shown)):
                 signals.append(found)
         except OptOutError as error:
             raise OptOutReadError(f"{entry.id}: {error}") from None
-    return _unique(signals), [{"url": redact(where), "status": status} for where, (status, _) in read.items()]
+    return _unique(signals), [{"url": redact(where), "status": status} for where, (status, *_) in read.items()]
 
 
 def header_opt_outs(entry: CatalogEntry, seen: dict[str, dict[str, str]],
@@ -119,8 +121,9 @@ def recorded_signals(record: str | None) -> list[OptOutSignal]:
     return [OptOutSignal.from_dict(raw) for raw in json.loads(record)["signals"]] if record else []
 
 
-def _get(entry: CatalogEntry, url: str) -> tuple[int | str, bytes | None]:
-    """(status, body of a 200) of a small site file; a status string when no answer came (an error's name)."""
+def _get(entry: CatalogEntry, url: str) -> tuple[int | str, bytes | None, str]:
+    """(status, body of a 200, its media type) of a small site file; a status string when no answer came (the
+    error's name)."""
     import requests
 
     from assets.fetch import http_get
@@ -128,17 +131,17 @@ def _get(entry: CatalogEntry, url: str) -> tuple[int | str, bytes | None]:
     try:
         with http_get(url, entry.source, {}) as response:
             if response.status_code != 200:
-                return response.status_code, None
+                return response.status_code, None, ""
             body = b""
             for chunk in response.iter_content(1 << 16):
                 body += chunk
                 if len(body) >= MAX_POLICY_BYTES:
                     break  # what lies past the limit is not read (RFC 9309 2.5)
-            return 200, body[:MAX_POLICY_BYTES]
+            return 200, body[:MAX_POLICY_BYTES], response.headers.get("Content-Type", "").lower()
     except SourceRefused as refusal:
         raise OptOutReadError(f"{entry.id}: cannot read {redact(url)}: {refusal}") from None
     except requests.RequestException as error:
-        return type(error).__name__, None
+        return type(error).__name__, None, ""
 
 
 def _cause(status: int | str) -> str:

@@ -105,8 +105,9 @@ def robots_signals(text: str, where: str, data_url: str) -> list[OptOutSignal]:
     for agent in AI_CRAWLERS:
         if parser.can_fetch(data_url, agent):
             continue
-        token = max((token for token in groups if _score(token, agent)), key=lambda t: _score(t, agent))
-        by_quote.setdefault("\n".join(groups[token]), []).append(agent)
+        token = max((token for token in groups if _score(token, agent)), key=lambda t: _score(t, agent), default=None)
+        lines = groups[token] if token is not None else [line.strip() for line in text.splitlines() if line.strip()]
+        by_quote.setdefault("\n".join(lines), []).append(agent)
     return [OptOutSignal("robots.txt", where, quote, data_url, tuple(agents)) for quote, agents in by_quote.items()]
 
 
@@ -129,7 +130,8 @@ def _groups(text: str) -> dict[str, list[str]]:
             if in_rules or not found:
                 found.append(([], []))
                 in_rules = False
-            found[-1][0].append(value.strip().lower())
+            token = value.strip().lower()
+            found[-1][0].append(token.replace("*", "") if token != "*" else token)  # as protego reads "gpt*bot"
             found[-1][1].append(raw.strip())
         elif line and found and field not in ("sitemap", "host"):
             in_rules = True

@@ -20,13 +20,19 @@ import pytest
 import yaml
 from huggingface_hub import HfApi
 
+from assets.catalog import CatalogEntry, Source
+from assets.opt_out import OptOutReadError, opt_out_record, opt_outs_changed, site_opt_outs
+from assets.steward import (PermissionGranted, StewardReview, StewardReviewError, current_override,
+                            policy_and_sign_off)
+from assets.warehouse import Warehouse
 from licenses import Permission, SignOff, decide, load_policy, signal
 from licenses.opt_out import OptOutError, opt_out_decision, robots_signals, robots_text
 from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
 ROWS = b"id,review\n1,good\n2,bad\n"
-# doc.rust-lang.org's robots.txt, verbatim as the Rust documentation ships it (rust-docs: share/doc/rust/html/robots.txt)
+# doc.rust-lang.org's robots.txt, verbatim as the Rust documentation ships it
+# (the rust-docs component: share/doc/rust/html/robots.txt)
 RUST_DOCS_ROBOTS = """User-agent: *
 Disallow: /1.
 Disallow: /0.
@@ -54,11 +60,14 @@ class Site(http.server.ThreadingHTTPServer):
     count of data answers by status."""
 
     def __init__(self, robots: str | bytes | None = None, robots_type: str = "text/plain",
-                 tdmrep: list | None = None, data_headers: dict | None = None, data_path: str = "/data/reviews.csv"):
+                 tdmrep: list | str | None = None, data_headers: dict | None = None,
+                 data_path: str = "/data/reviews.csv"):
         super().__init__(("127.0.0.1", 0), SiteHandler)
         self.robots, self.robots_type, self.tdmrep = robots, robots_type, tdmrep
         self.data_headers, self.data_path = data_headers or {}, data_path
         self.answers: list[int] = []
+        self.robots_status: int | None = None  # answer robots.txt with this status instead
+        self.tdmrep_type = "application/json"
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -71,11 +80,14 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - the stdlib's name
         site = self.server
-        if self.path == "/robots.txt" and site.robots is not None:
+        if self.path == "/robots.txt" and site.robots_status is not None:
+            self.answer(site.robots_status, b"", {})
+        elif self.path == "/robots.txt" and site.robots is not None:
             body = site.robots if isinstance(site.robots, bytes) else site.robots.encode()
             self.answer(200, body, {"Content-Type": site.robots_type})
         elif self.path == "/.well-known/tdmrep.json" and site.tdmrep is not None:
-            self.answer(200, json.dumps(site.tdmrep).encode(), {"Content-Type": "application/json"})
+            body = site.tdmrep if isinstance(site.tdmrep, str) else json.dumps(site.tdmrep)
+            self.answer(200, body.encode(), {"Content-Type": site.tdmrep_type})
         elif self.path == site.data_path:
             # As nginx's add_header does, the TDM headers go on a 304 too.
             status = 304 if self.headers.get("If-None-Match") == '"v1"' else 200
@@ -134,7 +146,8 @@ def run(root: Path, namespace: str) -> tuple[int, str, dict]:
         exit_code = run_main([])
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
         rows = connection.execute("SELECT dataset_id, decision, decision_record FROM governance.datasets").fetchall()
-    return exit_code, out.getvalue(), {dataset_id: (decision, json.loads(record)) for dataset_id, decision, record in rows}
+    decisions = {dataset_id: (decision, json.loads(record)) for dataset_id, decision, record in rows}
+    return exit_code, out.getvalue(), decisions
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +287,82 @@ def test_a_blocked_license_stays_blocked_and_a_sign_off_without_permission_says_
                             "open-data").decision == "publish"
     blocked = decide([signal("catalog", "All rights reserved. Used with permission of the author.")], policy, ours)
     assert opt_out_decision(blocked, [signal_], "open-data").decision == "blocked"
+
+
+# At ingest, one host at a time: what each robots.txt answer means (RFC 9309), a tdmrep.json that is not one,
+# and the nightly's question whether the opt-outs changed.
+
+def http_entry(site: Site) -> CatalogEntry:
+    return CatalogEntry(id="one-site", title="One site", description="", format="csv",
+                        source=Source(kind="http", url=site.data_url, allow_private_network=True))
+
+
+@pytest.mark.parametrize("status, signalled", [(503, True), (500, True), (404, False), (403, False)])
+def test_a_robots_txt_server_error_means_complete_disallow_and_a_4xx_no_rules(status, signalled):
+    site = Site(None)
+    site.robots_status = status
+    try:
+        signals, read = site_opt_outs(http_entry(site))
+    finally:
+        site.shutdown()
+        site.server_close()
+    robots = site.data_url.replace("/data/reviews.csv", "/robots.txt")
+    assert {"url": robots, "status": status} in read
+    if signalled:
+        [found] = signals
+        assert found.agents == ("*",) and found.quote == (f"HTTP {status}: unreachable, so complete disallow "
+                                                          "(RFC 9309 2.3.1.4)")
+    else:
+        assert signals == []
+
+
+def test_a_tdmrep_json_that_is_not_json_fails_its_dataset_naming_it():
+    site = Site(None, tdmrep="<html>Not found</html>")
+    try:
+        with pytest.raises(OptOutReadError, match=r"one-site: tdmrep.json at http://127\.0\.0\.1:\d+/\.well-known/"
+                                                  r"tdmrep.json is not JSON"):
+            site_opt_outs(http_entry(site))
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_an_html_page_at_the_tdmrep_address_is_a_site_answering_every_address_not_a_reservation():
+    site = Site(None, tdmrep="<!DOCTYPE html><html><body>Home</body></html>")
+    site.tdmrep_type = "text/html; charset=utf-8"
+    try:
+        assert site_opt_outs(http_entry(site))[0] == []
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_the_nightly_sees_a_changed_robots_txt_over_unchanged_data():
+    site = Site("User-agent: *\nAllow: /\n")
+    entry = http_entry(site)
+    try:
+        signals, read = site_opt_outs(entry)
+        recorded = opt_out_record(signals, read, "2026-11-03T00:00:00+00:00")
+        assert not opt_outs_changed(entry, recorded, {})
+        site.robots = GPTBOT_OUT
+        assert opt_outs_changed(entry, recorded, {})
+        assert opt_outs_changed(entry, recorded, {site.data_url: {"tdm-reservation": "1"}})
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_a_launchpad_sign_off_records_its_permission_for_these_bytes(tmp_path):
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    entry = CatalogEntry(id="one-site", title="One site", description="", format="csv",
+                         source=Source(kind="http", url="https://example.org/data.csv"))
+    review = StewardReview(signed_off_by="Ada", reason="the editor agreed in writing", license="CC-BY-4.0",
+                           permission=PermissionGranted(kind="licence", reference="Agreement OD-14",
+                                                        granted_to="open-data"))
+    override = current_override(review, warehouse, entry.id, "ab" * 32, "run-1")
+    _, sign_off = policy_and_sign_off(entry, override)
+    assert sign_off.permission == Permission("licence", "Agreement OD-14", "open-data")
+    assert current_override(review, warehouse, entry.id, "ab" * 32, "run-2")["run_id"] == "run-1"  # not again
+    with pytest.raises(StewardReviewError, match="permission needs kind"):
+        current_override(StewardReview(signed_off_by="Ada", reason="r", permission=PermissionGranted(
+            kind="e-mail", reference="x", granted_to="open-data")), warehouse, entry.id, "ab" * 32, "run-3")
