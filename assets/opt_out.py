@@ -13,13 +13,15 @@ answer any unknown address with their home page, and few publish a tdmrep.json; 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from assets.catalog import CatalogEntry, expand_env
-from assets.guards import SourceRefused
+from assets.guards import SourceRefused, is_public_url
 from assets.redaction import redact
 from licenses.opt_out import (
     OptOutError,
@@ -33,6 +35,7 @@ from licenses.opt_out import (
     unreachable_robots,
 )
 
+PRIVATE_HOST = "[private host]"  # in published files, for a host on a loopback or private network
 MAX_POLICY_BYTES = 512 * 2**10  # RFC 9309 asks crawlers to read at least 500 KiB of a robots.txt
 # The data responses' headers, by the URL asked for, while a fetch runs inside data_response_headers().
 _SEEN: ContextVar[dict[str, dict[str, str]] | None] = ContextVar("data_response_headers", default=None)
@@ -163,3 +166,21 @@ def opt_outs_changed(entry: CatalogEntry, recorded: str | None, seen: dict[str, 
         return True  # the run fails the dataset, naming the file
     before = recorded_signals(recorded)
     return set(site + header_opt_outs(entry, seen, before)) != set(before)
+
+
+def as_published(record: dict) -> dict:
+    """The opt-out record as published files may name it (provenance.json, the decision record): a URL keeps its
+    host only when that is public, and never its query (it may carry a key), as store.source_location does for the
+    source. governance.sources keeps the full record for the steward."""
+    return {**record, "signals": [published_signal(OptOutSignal.from_dict(raw)).to_dict() for raw in record["signals"]],
+            "read": [{**item, "url": published_url(item["url"])} for item in record["read"]]}
+
+
+def published_signal(signal: OptOutSignal) -> OptOutSignal:
+    return dataclasses.replace(signal, url=published_url(signal.url), applies_to=published_url(signal.applies_to))
+
+
+def published_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc if is_public_url(url) else PRIVATE_HOST
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

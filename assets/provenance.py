@@ -16,7 +16,7 @@ from assets.steward import (
     override_record,
     policy_and_sign_off,
 )
-from assets.opt_out import recorded_signals
+from assets.opt_out import as_published, published_signal, recorded_signals
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from licenses import LicenseRelease, decide, load_policy
 from licenses.opt_out import opt_out_decision
@@ -50,7 +50,7 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
         raise dg.Failure(description=f"{entry.id}: launchpad config of license_decision: {error}",
                          allow_retries=False) from None
     policy, sign_off = policy_and_sign_off(entry, override)
-    opt_outs = recorded_signals(source.get("opt_out"))
+    opt_outs = [published_signal(signal) for signal in recorded_signals(source.get("opt_out"))]
     decision = opt_out_decision(decide(evidence.signals, load_policy(policy), sign_off=sign_off), opt_outs,
                                 hub.namespace)
     record = {
@@ -62,7 +62,7 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
         "credit": evidence.credit,
         "source_sha256": source["raw_sha256"],
         "steward_override": override_record(override),
-        "opt_out": json.loads(source["opt_out"]) if source.get("opt_out") else None,
+        "opt_out": as_published(json.loads(source["opt_out"])) if source.get("opt_out") else None,
     }
     license_info = decision.license
     with warehouse.connect() as connection:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, hf_hub_download
 
 from assets.catalog import CatalogEntry, Source
 from assets.opt_out import OptOutReadError, opt_out_record, opt_outs_changed, site_opt_outs
@@ -179,9 +179,15 @@ def reasons(governed, dataset_id: str, which: str = "first") -> tuple[str, list[
 def test_a_robots_txt_keeping_gptbot_out_quarantines_with_its_lines_quoted(governed):
     decision, why = reasons(governed, "gptbot-out")
     assert decision == "quarantine"
-    robots = governed["servers"]["gptbot-out"].data_url.replace("/data/reviews.csv", "/robots.txt")
-    assert any(f'robots.txt at {robots} for GPTBot: "{GPTBOT_OUT}"' in reason for reason in why), why
+    # The decision record is published with a snapshot: a loopback host is not named there.
+    assert any(f'robots.txt at http://[private host]/robots.txt for GPTBot: "{GPTBOT_OUT}" (applies to '
+               'http://[private host]/data/reviews.csv)' in reason for reason in why), why
     assert not published(governed, "gptbot-out")
+    with duckdb.connect(str(governed["root"] / "warehouse.duckdb"), read_only=True) as connection:
+        [(record,)] = connection.execute("SELECT opt_out FROM governance.sources WHERE dataset_id = 'gptbot-out'"
+                                         " ORDER BY checked_at LIMIT 1").fetchall()
+    robots = governed["servers"]["gptbot-out"].data_url.replace("/data/reviews.csv", "/robots.txt")
+    assert json.loads(record)["signals"][0]["url"] == robots  # the steward's record names it in full
 
 
 def test_a_robots_txt_allowing_every_crawler_publishes_as_before(governed):
@@ -207,7 +213,8 @@ def test_a_tdm_reservation_header_quarantines_with_the_header_quoted(governed):
 def test_a_tdmrep_rule_matching_the_path_quarantines_and_one_elsewhere_does_not(governed):
     decision, why = reasons(governed, "tdmrep-match")
     assert decision == "quarantine"
-    assert any("opted out by tdmrep.json at http://127.0.0.1:" in reason and '"location": "/data/*"' in reason
+    assert any("opted out by tdmrep.json at http://[private host]/.well-known/tdmrep.json" in reason
+               and '"location": "/data/*"' in reason
                for reason in why), why
     decision, why = reasons(governed, "tdmrep-elsewhere")
     assert decision == "publish", why
@@ -251,10 +258,13 @@ def test_the_signals_are_read_again_when_the_data_is_unchanged(governed):
     assert unchanged and json.loads(opt_out)["signals"][0]["quote"] == GPTBOT_OUT
 
 
-def test_the_signal_is_in_the_decision_record_published_as_provenance(governed):
-    _, record = governed["first"][2]["permission-ours"]
-    assert record["opt_out"]["signals"][0]["kind"] == "robots.txt"
-    assert {"url": record["opt_out"]["read"][0]["url"], "status": 200} in record["opt_out"]["read"]
+def test_the_released_signal_is_published_in_provenance_without_a_private_host(governed):
+    repo_id = f"{governed['namespace']}/permission-ours"
+    text = Path(hf_hub_download(repo_id, "provenance.json", repo_type="dataset")).read_text()
+    opt_out = json.loads(text)["license"]["opt_out"]
+    assert opt_out["signals"][0]["quote"] == GPTBOT_OUT
+    assert {"url": "http://[private host]/robots.txt", "status": 200} in opt_out["read"]
+    assert "127.0.0.1" not in text
 
 
 # The library alone: what does not parse, and how a sign-off's permission is judged.
