@@ -31,6 +31,7 @@ ID_RULE = f"an id must match {DATASET_ID.pattern} (lower-case letters, digits, '
 SOURCE_KINDS = {"file": ((), ("path", "splits")), "http": ((), ("url", "splits")), "hub": (("repo_id",), ())}
 FORMATS = ("csv", "jsonl", "json", "parquet", *SPREADSHEET_FORMATS)
 SIGN_OFF_REQUIRED = {"who", "when", "why", "license"}
+PERMISSION_FIELDS = {"kind", "reference", "granted_to"}  # a sign-off's permission, which releases an opt-out
 # ${VAR} in a catalog URL: only these variables, plus those CATALOG_ALLOWED_VARIABLES lists, are read from the
 # environment, and never one whose name says it holds a secret, even when listed.
 ALLOWED_VARIABLES = ("CATALOG_HTTP_BASE",)
@@ -271,9 +272,14 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
                            f"in its query): {redact(str(homepage))!r}")
     sign_off = raw.get("sign_off")
     if sign_off is not None and (not isinstance(sign_off, dict) or not SIGN_OFF_REQUIRED <= set(sign_off)
-                                 or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence"}):
+                                 or not set(sign_off) <= SIGN_OFF_REQUIRED | {"evidence", "permission"}):
         raise CatalogError(f"{where}: sign_off must give who, when, why and license (the SPDX id or public-domain it "
-                           "confirms), and may give evidence")
+                           "confirms), and may give evidence and permission")
+    permission = (sign_off or {}).get("permission")
+    if permission is not None and (not isinstance(permission, dict) or set(permission) != PERMISSION_FIELDS
+                                   or not all(str(value).strip() for value in permission.values())):
+        raise CatalogError(f"{where}: sign_off permission must give kind (licence or written-permission), reference "
+                           "and granted_to: the permission granted to us that releases an opt-out")
     if sign_off and str(sign_off["license"]).strip().lower() == "public-domain" and not sign_off.get("evidence"):
         raise CatalogError(f"{where}: a public-domain sign_off needs evidence: the statement published as LICENSE")
     return CatalogEntry(
@@ -293,7 +299,8 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         fixture=raw.get("fixture"),
         policy=str(raw.get("policy", settings["policy"])),
         visibility=str(raw.get("visibility", "public")),
-        sign_off={key: str(value) for key, value in sign_off.items()} if sign_off else None,
+        sign_off={key: {k: str(v) for k, v in value.items()} if key == "permission" else str(value)
+                  for key, value in sign_off.items()} if sign_off else None,
         creator=_creators(raw.get("creator"), where),
     )
 

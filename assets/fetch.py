@@ -19,6 +19,7 @@ from assets.convert import file_sha256
 from assets.guards import SourceRefused, capped, decompressed
 from assets.html_page import refuse_html_file, refuse_html_response
 from assets.hub import scrub_token, without_progress_bars
+from assets.opt_out import note_response
 from assets.redaction import redact
 from assets.workfiles import hold
 
@@ -325,14 +326,16 @@ def fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
 
 def http_get(url: str, source: Source, headers: dict[str, str]) -> requests.Response:
     """GET following redirects by hand, so every hop passes the private-network guard and connects to the address
-    the guard checked."""
+    the guard checked. The final answer's TDM headers are noted for the opt-out check (assets/opt_out.py)."""
     import requests
 
     from assets.pinned_http import pinned_get
 
+    asked = url
     for _ in range(MAX_REDIRECTS + 1):
         response = pinned_get(url, source.allow_private_network, headers=headers, timeout=HTTP_TIMEOUT_S)
         if not response.is_redirect:
+            note_response(asked, response.headers)
             return response
         url = requests.compat.urljoin(url, response.headers["Location"])
         response.close()

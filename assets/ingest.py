@@ -11,13 +11,15 @@ from assets.catalog import CatalogEntry, load_catalog
 from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
 from assets.lineage import emits_lineage
 from assets.object_store import restore_raw_blobs, share_raw_blobs
+from assets.opt_out import (data_response_headers, data_urls, header_opt_outs, opt_out_record,
+                            recorded_signals, site_opt_outs)
 from assets.partitions import dataset_partitions
 from assets.warehouse import Warehouse, as_json
 from assets.workfiles import remove_stale
 
 SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
                   "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
-                  "checked_at", "unchanged", "inputs")
+                  "checked_at", "unchanged", "inputs", "opt_out")
 
 
 class RefreshConfig(dg.Config):
@@ -38,20 +40,28 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     """The dataset's source bytes as fetched: a local file, an HTTP(S) URL or a Hub dataset at a pinned
     revision, stored by sha256, with where, when and what (URL or repo, ETag / Last-Modified or Hub commit,
     size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
-    whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands."""
+    whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands.
+    For an HTTP(S) source, the opt-out signals (robots.txt for AI crawlers, TDM reservations) are read every run,
+    changed data or not, and recorded with the source."""
     entry = load_catalog().get(context.partition_key)
     left = remove_stale(warehouse.raw_dir, ".incoming-*")
     if left:
         context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
     previous = last_fetch(warehouse, entry, restore=True)
     known = known_source(previous) if previous and not config.force else None
-    fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
+    site_signals, read = site_opt_outs(entry)  # first: a robots.txt that cannot be read fails before any download
+    with data_response_headers() as headers:
+        fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
     checked_at = datetime.now(timezone.utc)
+    opt_out = None
+    if data_urls(entry):
+        signals = site_signals + header_opt_outs(entry, headers, recorded_signals((previous or {}).get("opt_out")))
+        opt_out = opt_out_record(signals, read, checked_at.isoformat())
     if fetched is None:
-        row = {**previous, "run_id": context.run_id, "checked_at": checked_at, "unchanged": True}
+        row = {**previous, "run_id": context.run_id, "checked_at": checked_at, "unchanged": True, "opt_out": opt_out}
         status = f"unchanged since {previous['retrieved_at']:%Y-%m-%d %H:%M:%S %Z}: nothing downloaded"
     else:
-        row = fetched_row(fetched, entry, context.run_id, checked_at)
+        row = {**fetched_row(fetched, entry, context.run_id, checked_at), "opt_out": opt_out}
         same = previous is not None and previous["raw_sha256"] == fetched.blob.sha256
         status = "downloaded; same bytes as the last fetch" if same else "downloaded"
     record_source(warehouse, row)
@@ -127,7 +137,18 @@ def source_metadata(row: dict, status: str) -> dict:
         "last_modified": row["last_modified"] or "",
         "evidence_files": sorted(evidence),
         **input_files_metadata(row),
+        **opt_out_metadata(row),
     }
+
+
+def opt_out_metadata(row: dict) -> dict:
+    """An HTTP(S) source's opt-out signals, each quoted, and the files read to find them."""
+    if not row.get("opt_out"):
+        return {}
+    record = json.loads(row["opt_out"])
+    signals = recorded_signals(row["opt_out"])
+    return {"opt_out": dg.MetadataValue.md("\n".join(f"- {s.reason()}" for s in signals) or "none found"),
+            "opt_out_record": dg.MetadataValue.json(record)}
 
 
 def input_files_metadata(row: dict) -> dict:

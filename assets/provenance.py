@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.catalog import load_catalog
 from assets.evidence import gather_evidence
+from assets.hub import HubTarget
 from assets.ingest import raw_source
 from assets.lineage import emits_lineage
 from assets.partitions import dataset_partitions
@@ -16,8 +17,10 @@ from assets.steward import (
     override_record,
     policy_and_sign_off,
 )
+from assets.opt_out import as_published, published_signal, recorded_signals
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from licenses import LicenseRelease, decide, load_policy
+from licenses.opt_out import opt_out_decision
 
 
 @dg.asset(
@@ -29,13 +32,15 @@ from licenses import LicenseRelease, decide, load_policy
     pool=WAREHOUSE_POOL,
 )
 @emits_lineage
-def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
-                     warehouse: Warehouse) -> dg.MaterializeResult:
+def license_decision(context: dg.AssetExecutionContext, config: StewardReview, warehouse: Warehouse,
+                     hub: HubTarget) -> dg.MaterializeResult:
     """The dataset's license, normalised to SPDX from every signal found (catalog, LICENSE file,
     Hub card YAML, datapackage.json, and every restriction stated in those, a NOTICE or a README body), the
     copyright holders and attribution (NOTICE), and the policy decision:
-    publish, blocked or quarantine, with the reasons a steward reads. A steward may launch it with another
-    policy and / or a sign-off (config); the override is recorded and holds for these source bytes."""
+    publish, blocked or quarantine, with the reasons a steward reads. An opt-out read at ingest (robots.txt for
+    AI crawlers, a TDM reservation) quarantines it, quoted, unless the sign-off names a permission granted to the
+    organisation that publishes (the Hub namespace). A steward may launch it with another policy and / or a
+    sign-off (config); the override is recorded and holds for these source bytes."""
     entry = load_catalog().get(context.partition_key)
     source = latest_source(warehouse, entry.id, context.run_id)
     evidence_files = {name: blob["path"] for name, blob in json.loads(source["evidence"]).items()}
@@ -47,7 +52,9 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
         raise dg.Failure(description=f"{entry.id}: launchpad config of license_decision: {error}",
                          allow_retries=False) from None
     policy, sign_off = policy_and_sign_off(entry, override)
-    decision = decide(evidence.signals, load_policy(policy), sign_off=sign_off)
+    opt_outs = [published_signal(signal) for signal in recorded_signals(source.get("opt_out"))]
+    decision = opt_out_decision(decide(evidence.signals, load_policy(policy), sign_off=sign_off), opt_outs,
+                                hub.namespace)
     record = {
         **decision.to_dict(),
         "signals": [s.to_dict() for s in evidence.signals],
@@ -57,6 +64,7 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
         "credit": evidence.credit,
         "source_sha256": source["raw_sha256"],
         "steward_override": override_record(override),
+        "opt_out": as_published(json.loads(source["opt_out"])) if source.get("opt_out") else None,
     }
     license_info = decision.license
     with warehouse.connect() as connection:
@@ -82,6 +90,7 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview,
             "sign_off": dg.MetadataValue.json(decision.sign_off.to_dict() if decision.sign_off else {}),
             "copyright_holders": evidence.holders,
             "signals": dg.MetadataValue.json([s.to_dict() for s in evidence.signals]),
+            "opt_out": dg.MetadataValue.json([s.to_dict() for s in opt_outs]),
         },
         data_version=dg.DataVersion(f"{source['raw_sha256'][:16]}-{decision.decision}"),
     )

@@ -2,10 +2,12 @@
 
 An override is recorded in `governance.steward_overrides` and holds for the source bytes it was given for, so the
 nightly refresh keeps it; new upstream bytes need a new review. The license library decides what a sign-off may
-do: it releases a quarantine, never a license that forbids redistribution."""
+do: it releases a quarantine, never a license that forbids redistribution. An opt-out (robots.txt, TDM reservation)
+is released only by a sign-off naming a permission granted to the organisation that publishes (licenses/opt_out.py)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timezone
 
 import dagster as dg
@@ -13,8 +15,19 @@ from pydantic import Field
 
 from assets.catalog import CatalogEntry
 from assets.warehouse import Warehouse
-from licenses import PolicyError, SignOff, load_policy
+from licenses import Permission, PolicyError, SignOff, load_policy
+from licenses.opt_out import PERMISSION_KINDS
 from licenses.release import PUBLIC_DOMAIN_NAME
+
+
+class PermissionGranted(dg.Config):
+    """A licence or written permission to use the data despite its opt-out, granted to the organisation."""
+
+    kind: str = Field(description=f"What it is: {' or '.join(PERMISSION_KINDS)}.")
+    reference: str = Field(description="Where it can be checked: the agreement's id, the letter's date and sender, a "
+                                       "URL.")
+    granted_to: str = Field(description="Whom it is granted to, as it names them: it must be the organisation that "
+                                        "publishes (the Hub namespace, HUB_NAMESPACE).")
 
 
 class StewardReview(dg.Config):
@@ -31,10 +44,15 @@ class StewardReview(dg.Config):
                                                            "domain: the statement, published as the LICENSE).")
     withdraw: bool = Field(default=False, description="Withdraw the override recorded for these source bytes "
                                                       "(still needs who and why).")
+    permission: PermissionGranted | None = Field(default=None, description="Releases an opt-out (robots.txt, TDM "
+                                                 "reservation): the permission granted to us to use the data.")
 
     def is_empty(self) -> bool:
         return not (self.policy or self.signed_off_by or self.reason or self.license or self.evidence
-                    or self.withdraw)
+                    or self.withdraw or self.permission)
+
+    def permission_json(self) -> str | None:
+        return json.dumps(self.permission.model_dump(), sort_keys=True) if self.permission else None
 
 
 class StewardReviewError(ValueError):
@@ -52,9 +70,11 @@ def current_override(review: StewardReview, warehouse: Warehouse, dataset_id: st
         with warehouse.connect() as connection:
             connection.execute(
                 "INSERT INTO governance.steward_overrides (dataset_id, raw_sha256, policy, signed_off_by, reason,"
-                " recorded_at, run_id, withdrawn, license, evidence) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?)",
+                " recorded_at, run_id, withdrawn, license, evidence, permission)"
+                " VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
                 [dataset_id, raw_sha256, review.policy, review.signed_off_by.strip(), review.reason.strip(),
-                 run_id, review.withdraw, _stripped(review.license), _stripped(review.evidence)],
+                 run_id, review.withdraw, _stripped(review.license), _stripped(review.evidence),
+                 review.permission_json()],
             )
         latest = _latest_override(warehouse, dataset_id, raw_sha256)
     return None if latest is None or latest["withdrawn"] else latest
@@ -68,18 +88,31 @@ def _latest_override(warehouse: Warehouse, dataset_id: str, raw_sha256: str) -> 
 def _same_override(review: StewardReview, recorded: dict | None) -> bool:
     return recorded is not None and (
         review.policy, _stripped(review.signed_off_by), _stripped(review.reason), _stripped(review.license),
-        _stripped(review.evidence), review.withdraw,
+        _stripped(review.evidence), review.withdraw, _permission(review.permission_json()),
     ) == (recorded["policy"], recorded["signed_off_by"], recorded["reason"], recorded["license"],
-          recorded["evidence"], recorded["withdrawn"])
+          recorded["evidence"], recorded["withdrawn"], _permission(recorded["permission"]))
 
 
 def policy_and_sign_off(entry: CatalogEntry, override: dict | None) -> tuple[str, SignOff | None]:
     """The override's, else the catalog's."""
     if override is None:
-        return entry.policy, SignOff(**entry.sign_off) if entry.sign_off else None
+        return entry.policy, catalog_sign_off(entry.sign_off)
     when = override["recorded_at"].astimezone(timezone.utc).isoformat(timespec="seconds")
     return override["policy"] or entry.policy, SignOff(override["signed_off_by"], when, override["reason"],
-                                                       override["license"], override["evidence"])
+                                                       override["license"], override["evidence"],
+                                                       _permission(override["permission"]))
+
+
+def catalog_sign_off(sign_off: dict | None) -> SignOff | None:
+    """The catalog entry's sign_off, its permission (if any) as one."""
+    if not sign_off:
+        return None
+    permission = sign_off.get("permission")
+    return SignOff(**{**sign_off, "permission": Permission(**permission) if permission else None})
+
+
+def _permission(recorded: str | None) -> Permission | None:
+    return Permission(**json.loads(recorded)) if recorded else None
 
 
 def override_record(override: dict | None) -> dict | None:
@@ -87,6 +120,7 @@ def override_record(override: dict | None) -> dict | None:
         return None
     return {"policy": override["policy"], "signed_off_by": override["signed_off_by"], "reason": override["reason"],
             "license": override["license"], "evidence": override["evidence"],
+            "permission": json.loads(override["permission"]) if override["permission"] else None,
             "recorded_at": override["recorded_at"].astimezone(timezone.utc).isoformat(),
             "run_id": override["run_id"]}
 
@@ -109,3 +143,7 @@ def _validate(review: StewardReview) -> None:
             load_policy(review.policy)
         except PolicyError as error:
             raise StewardReviewError(f"policy {review.policy!r}: {error}") from None
+    if review.permission and (review.permission.kind not in PERMISSION_KINDS or not review.permission.reference.strip()
+                              or not review.permission.granted_to.strip()):
+        raise StewardReviewError(f"permission needs kind ({' or '.join(PERMISSION_KINDS)}), reference (where it can "
+                                 "be checked) and granted_to (whom it is granted to)")

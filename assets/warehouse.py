@@ -62,6 +62,9 @@ ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS unchanged BOOLEAN;
 -- inputs: a source of several files lists each (split, name, sha256, size, stored path); raw_sha256 is then its
 -- manifest's. NULL for a source of one file.
 ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS inputs JSON;
+-- opt_out: an HTTP(S) source's opt-out signals as this run read them (robots.txt, TDMRep), re-read every run:
+-- {checked_at, signals: [{kind, url, quote, applies_to, agents}], read: [{url, status}]}. NULL for other sources.
+ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS opt_out JSON;
 CREATE TABLE IF NOT EXISTS governance.snapshots (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,
@@ -120,6 +123,8 @@ CREATE TABLE IF NOT EXISTS governance.steward_overrides (
 );
 ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS license VARCHAR;
 ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS evidence VARCHAR;
+-- permission: {kind, reference, granted_to}, what releases an opt-out (licenses/opt_out.py).
+ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS permission JSON;
 -- After publishing: every action taken on a published repo (a license notice, a withdrawal, a takedown), one row
 -- each, and the repo's status.json is rendered from them (assets/publication_status.py). action: notice | withdraw
 -- | takedown (the whole dataset) | purge (tags of snapshots holding taken-down rows deleted, history squashed).

@@ -25,6 +25,7 @@ from licenses.evidence import (
 from licenses.info import LicenseInfo
 from licenses.policy import (
     LicenseDecision,
+    Permission,
     Policy,
     PolicyError,
     PolicyNotFoundError,
@@ -42,6 +43,7 @@ __all__ = [
     "LicenseInfo",
     "LicenseRelease",
     "LicenseSignal",
+    "Permission",
     "Policy",
     "PolicyError",
     "PolicyNotFoundError",

@@ -72,12 +72,22 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Permission:
+    """A licence or written permission granted to a named party: what releases an opt-out (licenses/opt_out.py)."""
+
+    kind: str  # "licence" | "written-permission"
+    reference: str  # where it can be checked: the agreement's id, the letter's date and sender, a URL
+    granted_to: str  # whom it is granted to, as the permission names them
+
+
+@dataclass(frozen=True)
 class SignOff:
     who: str
     when: str  # ISO date or timestamp
     why: str
     license: str | None = None  # the license the steward confirms: an SPDX id or expression, or "public-domain"
     evidence: str | None = None  # what confirms it (for public domain: the statement, published as LICENSE)
+    permission: Permission | None = None  # releases an opt-out when granted to the publishing organisation
 
     def to_dict(self) -> dict:
         return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}

@@ -1,6 +1,7 @@
 """Whether a dataset needs its nightly run: only when something a run depends on changed since its last
-successful run, or that run did not succeed. Asking costs a file stat, one conditional HTTP request or one Hub
-API call per dataset, against the minutes a run costs, so the nightly on an unchanged catalog does no work."""
+successful run, or that run did not succeed. Asking costs a file stat, one conditional HTTP request (and, for an
+HTTP source, its host's robots.txt and tdmrep.json, for opt-outs) or one Hub API call per dataset, against the
+minutes a run costs, so the nightly on an unchanged catalog does no work."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import dagster as dg
 from assets.catalog import CatalogEntry
 from assets.fetch import upstream_unchanged
 from assets.ingest import known_source, last_fetch
+from assets.opt_out import data_response_headers, opt_outs_changed
 from assets.warehouse import Warehouse, fingerprint
 from checks.suite import load_suite
 from licenses.policy import load_policy
@@ -44,6 +46,10 @@ def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: Ca
     fetched = last_fetch(warehouse, entry)
     if fetched is None:
         return "no stored fetch of this source"
-    if not upstream_unchanged(entry, known_source(fetched)):
+    with data_response_headers() as headers:
+        unchanged = upstream_unchanged(entry, known_source(fetched))
+    if not unchanged:
         return "upstream changed (or could not be asked)"
+    if opt_outs_changed(entry, fetched.get("opt_out"), headers):
+        return "opt-out signals changed (robots.txt, TDM reservation)"
     return None
