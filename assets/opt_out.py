@@ -171,7 +171,9 @@ def opt_outs_changed(entry: CatalogEntry, recorded: str | None, seen: dict[str, 
 def as_published(record: dict) -> dict:
     """The opt-out record as published files may name it (provenance.json, the decision record): a URL keeps its
     host only when that is public, and never its query (it may carry a key), as store.source_location does for the
-    source. governance.sources keeps the full record for the steward."""
+    source. governance.sources keeps the full record for the steward. When it was read is left out: the decision
+    record is part of the snapshot's identity, and the same signals read on another day are the same decision."""
+    record = {key: value for key, value in record.items() if key != "checked_at"}
     return {**record, "signals": [published_signal(OptOutSignal.from_dict(raw)).to_dict() for raw in record["signals"]],
             "read": [{**item, "url": published_url(item["url"])} for item in record["read"]]}
 
