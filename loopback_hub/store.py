@@ -219,6 +219,36 @@ class RepoStore:
                 raise revision_not_found(tag)
             _write_json_atomically(self._repo_dir(repo) / "refs.json", refs)
 
+    def super_squash(self, repo: RepoKey, branch: str, title: str) -> Commit:
+        """Like the Hub: the branch becomes one commit holding its current tree, with no parent. Commits no branch
+        or tag reaches any more are gone (their oids answer 404), and so are the blobs only they held."""
+        with self._lock:
+            refs = self.refs(repo)
+            if branch not in refs["branches"]:
+                raise revision_not_found(branch)
+            head = self.commit(repo, refs["branches"][branch])
+            squashed = self._save_commit(repo, None, title, "", head.tree)
+            refs["branches"][branch] = squashed.oid
+            _write_json_atomically(self._repo_dir(repo) / "refs.json", refs)
+            self._drop_unreachable(repo, refs)
+            return squashed
+
+    def _drop_unreachable(self, repo: RepoKey, refs: dict[str, dict[str, str]]) -> None:
+        reachable = {commit.oid for oid in {*refs["branches"].values(), *refs["tags"].values()}
+                     for commit in self.history(repo, self.commit(repo, oid))}
+        dropped = [self.commit(repo, path.stem) for path in (self._repo_dir(repo) / "commits").glob("*.json")
+                   if path.stem not in reachable]
+        for commit in dropped:
+            self._commit_path(repo, commit.oid).unlink()
+        held = {entry.sha256 for commit in dropped for entry in commit.tree.values()}
+        for sha256 in held - self._blobs_in_use():
+            self.blobs.path(sha256).unlink(missing_ok=True)
+
+    def _blobs_in_use(self) -> set[str]:
+        """Every blob a stored commit of any repo holds (blobs are shared between repos)."""
+        return {entry["sha256"] for path in self._repos_root.glob("*/*/*/commits/*.json")
+                for entry in json.loads(path.read_text(encoding="utf-8"))["tree"].values()}
+
     # -- commits -----------------------------------------------------------------------------------
 
     def make_entry(self, sha256: str, lfs: bool) -> TreeEntry:

@@ -11,7 +11,7 @@ from typing import Any
 
 from .cards import card_errors
 from .context import REPO_PATH, USER_NAME, HubContext, Route, decoded, repo_key_from, url_prefix
-from .errors import HubError, bad_request
+from .errors import HubError, bad_request, revision_not_found
 from .store import REPO_TYPES, CommitChanges, RepoKey, TreeEntry, validate_path_in_repo
 from .transport import Request, Response, json_response
 
@@ -204,6 +204,18 @@ def delete_tag(hub: HubContext, request: Request, params: dict[str, str]) -> Res
     return json_response({})
 
 
+def super_squash(hub: HubContext, request: Request, params: dict[str, str]) -> Response:
+    repo = hub.writable_repo(request, params)
+    branch = decoded(params, "branch")
+    if branch not in hub.store.refs(repo)["branches"]:
+        if branch in hub.store.refs(repo)["tags"]:
+            raise bad_request(f"{branch} is a tag: only a branch's history can be squashed")
+        raise revision_not_found(branch)
+    message = str(request.json_object().get("message") or f"Super-squash branch '{branch}'").strip()
+    commit = hub.store.super_squash(repo, branch, message)
+    return json_response({"commitOid": commit.oid})
+
+
 # -- git LFS ----------------------------------------------------------------------------------------------
 
 
@@ -246,6 +258,7 @@ ROUTES = [
     Route(("POST",), rf"/api/{REPO_PATH}/commit/(?P<revision>[^/]+)", create_commit),
     Route(("POST",), rf"/api/{REPO_PATH}/tag/(?P<revision>[^/]+)", create_tag),
     Route(("DELETE",), rf"/api/{REPO_PATH}/tag/(?P<tag>[^/]+)", delete_tag),
+    Route(("POST",), rf"/api/{REPO_PATH}/super-squash/(?P<branch>[^/]+)", super_squash),
     Route(
         ("POST",), r"/(?P<type>datasets)/(?P<namespace>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/batch", lfs_batch
     ),
