@@ -28,7 +28,9 @@ from assets.partitions import dataset_check_spec, dataset_partitions
 from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
 from assets.spdx_document import SPDX_FILE, spdx_json
 from assets.splits import SplitFile, snapshot_splits
-from assets.store import latest_checks, run_snapshot, snapshot
+from assets.store import latest_checks, row_takedowns, run_snapshot, snapshot
+from assets.takedown_hub import hub_step, purge_published, taken_down_check
+from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import Warehouse
 from assets.workfiles import held_folder
 from licenses import load_policy, spdx_text
@@ -80,8 +82,14 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     snapshot whose license decision is `publish` and whose blocking checks passed is published, and only then is
     this asset materialised; otherwise its `published` check fails with the reason. Re-publishing a published
     snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
-    the previous tag as it was."""
+    the previous tag as it was. After a takedown of some rows, the older snapshots holding them are purged
+    (their tags and main's history); a dataset taken down whole is never published again, and its repo keeps only
+    a card saying so (assets/takedown_hub.py)."""
     entry = load_catalog().get(context.partition_key)
+    whole = whole_dataset_request(dataset_takedowns(entry.id))
+    if whole:
+        yield taken_down_check(context, warehouse, hub, entry, whole, PUBLISHED.name)
+        return
     source, snapshot_id, snapshot_row = run_snapshot(warehouse, entry, context.run_id)
     dataset_row = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [entry.id])
     refusal = publish_refusal(dataset_row, snapshot_row)
@@ -111,10 +119,20 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
+    requests = row_takedowns(entry)
+    purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}",
+                      lambda: purge_published(api, warehouse, entry.id, repo_id, snapshot_id, requests,
+                                              context.run_id)) if requests else None
+    if purged:
+        commit_oid, new_commit = purged[0], True
+        record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
+        context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged[1])} removed, history squashed")
+    takedowns = {"takedowns": [request.request_id for request in requests],
+                 "purged_tags": purged[1] if purged else []} if requests else {}
     url = dg.MetadataValue.url(f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}")
     yield dg.MaterializeResult(
         metadata={"new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id, "commit": commit_oid,
-                  "files": sorted(release.files), "hub_url": url, "dagster/uri": url},
+                  "files": sorted(release.files), "hub_url": url, "dagster/uri": url, **takedowns},
         data_version=dg.DataVersion(commit_oid),
     )
     yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=True,

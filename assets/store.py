@@ -22,6 +22,9 @@ from assets.shards import shard_name
 from assets.split_convert import convert_one, convert_splits
 from assets.splits import DEFAULT_SPLIT
 from assets.sql import sql_string
+from assets.takedown_purge import record_applied, taken_down_dataset
+from assets.takedown_rows import remove_taken_down_rows
+from assets.takedowns import TakedownRequest, dataset_takedowns, whole_dataset_request
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from assets.workfiles import held_folder, remove_stale
 
@@ -41,8 +44,17 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     """The dataset as an immutable, content-addressed zstd Parquet snapshot with its provenance.json beside it,
     registered in the DuckDB warehouse (`governance.snapshots`, view `snapshots."<snapshot_id>"`).
     Unchanged source bytes give the same snapshot id, so a re-run writes nothing. Old snapshots are retired
-    (files and view dropped, record kept) beyond the last `keep_snapshots`; published ones are always kept."""
+    (files and view dropped, record kept) beyond the last `keep_snapshots`; published ones are always kept.
+    The rows of the dataset's takedown requests (`takedowns/` beside the catalog) are not in it; a request for the
+    whole dataset makes no snapshot and deletes the dataset's snapshot files and raw bytes."""
     entry = load_catalog().get(context.partition_key)
+    whole = whole_dataset_request(dataset_takedowns(entry.id))
+    if whole:
+        purged = taken_down_dataset(warehouse, entry.id, whole, context.run_id)
+        context.log.warning(f"{entry.id}: taken down ({whole.label}): no snapshot; files of "
+                            f"{', '.join(purged) or 'no snapshot'} deleted")
+        return dg.MaterializeResult(metadata={"status": f"taken down ({whole.request_id})",
+                                              "takedown_request": whole.request_id, "purged_snapshots": purged})
     left = remove_stale(warehouse.snapshots_dir / entry.id, ".*-*")
     if left:
         context.log.info(f"{entry.id}: removed work folders a killed run left: {', '.join(left)}")
@@ -66,10 +78,17 @@ def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tupl
     """This run's source, the id of the snapshot made from it under the current license decision and that
     snapshot's record (None until made)."""
     source = latest_source(warehouse, entry.id, run_id)
-    snapshot_id = snapshot_id_for_decision(entry, input_sha256s(source), decision_record(warehouse, entry.id))
+    takedowns = [request.request_id for request in row_takedowns(entry)]
+    snapshot_id = snapshot_id_for_decision(entry, input_sha256s(source), decision_record(warehouse, entry.id),
+                                           takedowns)
     existing = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
     sync_snapshot(existing)  # OBJECT_STORE_URL: files missing here are fetched back before anything reads them
     return source, snapshot_id, existing
+
+
+def row_takedowns(entry: CatalogEntry) -> list[TakedownRequest]:
+    """The dataset's takedown requests of some rows (raises TakedownError for a bad file naming the dataset)."""
+    return [request for request in dataset_takedowns(entry.id) if not request.whole_dataset]
 
 
 def input_sha256s(source: dict) -> list[str]:
@@ -108,7 +127,10 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
                                                          work_dir / "data.parquet", shown)}
             except ConversionError as error:
                 raise ConversionError(f"{entry.id} ({shown}): {error}") from None
-            provenance = provenance_record(entry, source, snapshot_id, splits, decision_record, context.run_id)
+            requests = row_takedowns(entry)
+            splits, applied = remove_taken_down_rows(splits, requests) if requests else (splits, [])
+            provenance = provenance_record(entry, source, snapshot_id, splits, decision_record, context.run_id,
+                                           applied)
             (work_dir / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
             for path in work_dir.iterdir():
                 path.chmod(READ_ONLY)  # immutable: a snapshot's files are never written again
@@ -118,6 +140,7 @@ def _write_snapshot(context, warehouse: Warehouse, entry: CatalogEntry, source: 
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     _register(warehouse, entry, source, snapshot_id, splits, final_dir, provenance, context.run_id)
+    record_applied(warehouse, requests, applied, context.run_id)
 
 
 def _register(warehouse: Warehouse, entry: CatalogEntry, source: dict, snapshot_id: str,
@@ -179,7 +202,8 @@ def retire_old_snapshots(warehouse: Warehouse, dataset_id: str) -> list[str]:
 
 
 def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, splits: dict[str, ParquetFile],
-                      decision_record: dict, run_id: str) -> dict:
+                      decision_record: dict, run_id: str, takedowns: list[dict] = ()) -> dict:
+    """`takedowns`: [{request, rows_removed}] of the requests whose rows the snapshot lacks (never the values)."""
     parquet = next(iter(splits.values()))
     several = {
         "inputs": [{key: item[key] for key in ("split", "name", "size_bytes", "sha256", "format")}
@@ -212,6 +236,7 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, split
         "conversion": {"renamed_columns": [c for part in splits.values() for c in part.renamed_columns],
                        "retyped_columns": [c for part in splits.values() for c in part.retyped_columns]},
         "pipeline": {"code_version": CODE_VERSION, "snapshot_format": SNAPSHOT_FORMAT, "dagster_run_id": run_id},
+        **({"takedowns": list(takedowns)} if takedowns else {}),
     }
 
 

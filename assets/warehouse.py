@@ -88,6 +88,8 @@ ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS current_at TIMESTAMPTZ
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS retired_at TIMESTAMPTZ;
 -- splits: split name -> {parquet_path, row_count, sha256, columns}, in order; NULL: one split, train.
 ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS splits JSON;
+-- purged_at: a takedown removed the snapshot (its tags on the Hub, its files here); the record stays.
+ALTER TABLE governance.snapshots ADD COLUMN IF NOT EXISTS purged_at TIMESTAMPTZ;
 CREATE TABLE IF NOT EXISTS governance.check_results (
     snapshot_id VARCHAR,
     check_name VARCHAR,

@@ -17,6 +17,7 @@ from assets.catalog import load_catalog
 from assets.partitions import dataset_check_spec
 from assets.splits import SplitFile, snapshot_splits
 from assets.store import run_snapshot, snapshot
+from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import Warehouse
 from checks.data_docs import site_url
 from checks.governance import GOVERNANCE, DatasetRecord, PreviousSnapshot, run_governance, split_removed
@@ -84,9 +85,17 @@ def snapshot_quality(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     published only if every ERROR-severity check passed on every split. A key column or suite column a split does
     not have fails the step (MissingColumnError) before any check. A snapshot already checked with the same
     suite, settings, license decision and previous snapshot keeps its recorded outcomes: its files cannot have
-    changed."""
+    changed. A dataset taken down whole has no snapshot: both checks say so, and neither blocks its takedown on
+    the Hub."""
     dataset_id = context.partition_key
     entry = load_catalog().get(dataset_id)
+    whole = whole_dataset_request(dataset_takedowns(dataset_id))
+    if whole:
+        for spec in (BLOCKING, WARNINGS):
+            yield dg.AssetCheckResult(check_name=spec.name, asset_key=snapshot.key, passed=False,
+                                      severity=dg.AssetCheckSeverity.WARN,
+                                      description=f"taken down ({whole.request_id}): no snapshot to check")
+        return
     _, snapshot_id, row = run_snapshot(warehouse, entry, context.run.run_id)
     suite = load_suite(dataset_id, list(entry.key_columns))
     splits = snapshot_splits(row)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assets.catalog import Catalog, CatalogError, load_catalog
 from assets.messages import condensed
+from assets.takedowns import load_takedowns
 from assets.warehouse import Warehouse
 from pipelines.local_services import ServiceStartError, local_services
 from pipelines.refresh_needed import INPUTS_TAG, refresh_inputs
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                 if dataset_id not in catalog.ids}
     if not args.dataset:
         failures |= {label: problem for label, problem in catalog.problems.items() if label not in catalog.ids}
+        # A takedown file that is no request of a catalog dataset fails as itself (one naming a dataset fails it).
+        failures |= load_takedowns(catalog).request_problems([entry.id for entry in catalog.entries])
     try:
         with local_services(catalog, warehouse_path.resolve().parent) as started:
             for line in started.lines:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from assets.store import latest_checks
+from assets.takedown_purge import dataset_taken_down
 from assets.warehouse import Warehouse
 from licenses.info import license_label
 
@@ -17,8 +18,11 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
     snapshot = warehouse.fetch_one("SELECT * FROM governance.latest_snapshots WHERE dataset_id = ?",
                                    [dataset_id]) or {}
     checks = latest_checks(warehouse, snapshot["snapshot_id"]) if snapshot else []
+    taken_down = dataset_taken_down(warehouse, dataset_id)
     if error:
         outcome = f"FAILED: {error}"
+    elif taken_down:
+        outcome = f"taken down ({taken_down})"
     elif snapshot.get("published_tag"):
         outcome = f"published {snapshot['published_repo']}@{snapshot['published_tag']}"
     elif dataset.get("decision") and dataset["decision"] != "publish":

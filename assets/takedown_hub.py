@@ -1,0 +1,169 @@
+"""What a takedown removes from the Hub, so that no tag and no commit still serves the removed data:
+
+- rows: once the snapshot without them is on main, the tags of the older snapshots that hold them go, main's
+  history is squashed (`HfApi.super_squash_history`), status.json records the purge (removed tags, requests, the
+  tag to use instead) and the new snapshot's tag is set again on that last commit;
+- the whole dataset: one commit leaves only a card saying so and status.json, then every tag goes and main's
+  history is squashed.
+
+Each step is safe to repeat: a run that failed half-way is completed by the next."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from assets.catalog import CatalogEntry
+from assets.hub import HubAccessError, HubTarget, hub_error_message
+from assets.publication_status import PublicationAction, recorded_actions
+from assets.takedown_purge import add_purged, holds_rows, purge_files
+from assets.takedowns import TakedownRequest
+from assets.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+
+class TakedownHubError(RuntimeError):
+    """A takedown step on the Hub failed; the next run completes it."""
+
+
+def hub_step(dataset_id: str, what: str, step: Callable):
+    """A takedown step on the Hub; its failure names the dataset and what was being done, never the token."""
+    try:
+        return step()
+    except Exception as error:
+        reason = str(error) if isinstance(error, HubAccessError) else hub_error_message(error)
+        raise TakedownHubError(f"{dataset_id}: {what} failed: {reason}") from None
+
+
+def taken_down_check(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget, entry: CatalogEntry,
+                     request: TakedownRequest, check_name: str) -> dg.AssetCheckResult:
+    """A dataset taken down whole: nothing of it stays served on the Hub, and its `published` check says so."""
+    repo_id = hub.repo_id(entry.id)
+    api = hub.client()
+    removed = hub_step(entry.id, f"taking down {repo_id}", lambda: take_down_repo(
+        api, warehouse, entry.id, repo_id, entry.title, request, context.run_id))
+    if removed is not None:
+        context.log.warning(f"{entry.id}: taken down on the Hub ({request.label}): tags "
+                            f"{', '.join(removed) or 'none'} removed, history squashed")
+    outcome = f"taken down ({request.request_id})"
+    return dg.AssetCheckResult(check_name=check_name, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                               description=outcome, metadata={"reason": outcome, "repo_id": repo_id,
+                                                              "removed_tags": removed or []})
+
+
+def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, new_tag: str,
+                    requests: list[TakedownRequest], run_id: str) -> tuple[str, list[str]] | None:
+    """After `new_tag` (a snapshot without the requests' rows) is on main: purge every older published snapshot
+    holding any of them. Returns (the commit the new tag now names, the tags removed), or None when no published
+    snapshot holds them."""
+    older = warehouse.fetch_all(
+        "SELECT * FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ? AND published_tag IS NOT NULL"
+        " AND purged_at IS NULL ORDER BY created_at", [dataset_id, new_tag])
+    holding = [row for row in older if holds_rows(row, requests)]
+    if not holding:
+        return None
+    ids = [request.request_id for request in requests]
+    tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type="dataset").tags}
+    served = {tags.get(row["published_tag"]) or row["published_revision"] for row in holding}
+    removed = [row["published_tag"] for row in holding]
+    # A kept tag whose history reaches a commit holding the rows would keep that commit served.
+    for name in sorted(set(tags) - set(removed) - {new_tag}):
+        if served & {commit.commit_id for commit in api.list_repo_commits(repo_id, repo_type="dataset",
+                                                                          revision=name)}:
+            removed.append(name)
+    # The new tag goes too, for a moment: its commit's parents hold the rows. It comes back on the squashed main.
+    for tag in [*removed, new_tag]:
+        delete_tag(api, repo_id, tag)
+    api.super_squash_history(repo_id, repo_type="dataset", commit_message=f"Takedown {', '.join(ids)}: history "
+                             "squashed so that no commit serves the removed rows")
+    action = PublicationAction(
+        dataset_id=dataset_id, repo_id=repo_id, action="purge", cause="takedown",
+        reason=f"rows removed at takedown request {', '.join(ids)}: the snapshots that held them are no longer "
+               f"served; {new_tag} lacks them",
+        decided_by=f"takedown request {', '.join(ids)}", removed_tags=sorted(removed), requests=ids,
+        use_instead=new_tag)
+    oid = commit_on_main(api, warehouse, action, remove_data=False, title=None, run_id=run_id)
+    api.create_tag(repo_id, tag=new_tag, revision=oid, repo_type="dataset", tag_message=f"Snapshot {new_tag}")
+    by_tag = {row["published_tag"]: row["snapshot_id"] for row in older}
+    purged = [by_tag[tag] for tag in removed if tag in by_tag]
+    purge_files(warehouse, dataset_id, purged)
+    add_purged(warehouse, ids, purged)
+    return oid, sorted(removed)
+
+
+def take_down_repo(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str,
+                   request: TakedownRequest, run_id: str) -> list[str] | None:
+    """Leave nothing of the dataset on the repo: a card saying it was taken down and status.json on one squashed
+    commit, no tag. Returns the tags removed; None when there was nothing to do (never published, or done)."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        refs = api.list_repo_refs(repo_id, repo_type="dataset")
+    except RepositoryNotFoundError:
+        return None
+    tags = [ref.name for ref in refs.tags]
+    done = any(action.action == "takedown" and request.request_id in action.requests
+               for action in recorded_actions(warehouse, dataset_id))
+    if done and not tags and len(api.list_repo_commits(repo_id, repo_type="dataset")) == 1:
+        return None
+    if not done:
+        action = PublicationAction(
+            dataset_id=dataset_id, repo_id=repo_id, action="takedown", cause="takedown",
+            reason=f"taken down at the request of {request.requested_by} ({request.requested_on}), request "
+                   f"{request.request_id}", decided_by=f"takedown request {request.request_id}",
+            tags=published_licenses(warehouse, dataset_id, tags), removed_tags=sorted(tags),
+            requests=[request.request_id])
+        commit_on_main(api, warehouse, action, remove_data=True, title=title, run_id=run_id)
+    for tag in tags:
+        delete_tag(api, repo_id, tag)
+    api.super_squash_history(repo_id, repo_type="dataset", commit_message=f"Takedown {request.request_id}: history "
+                             "squashed so that no commit serves the dataset")
+    return sorted(tags)
+
+
+def commit_on_main(api: "HfApi", warehouse: Warehouse, action: PublicationAction, *, remove_data: bool,
+                   title: str | None, run_id: str) -> str:
+    """One commit carrying the action (assets/repo_actions.py): the card a consumer reads and status.json."""
+    from assets.repo_actions import action_card, commit_action
+
+    card = current_card(api, action.repo_id)
+    if title is not None:
+        card = action_card(card, action, title)
+    return commit_action(api, warehouse, action, card, remove_data=remove_data, run_id=run_id)
+
+
+def current_card(api: "HfApi", repo_id: str) -> str:
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        path = api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision="main")
+    except EntryNotFoundError:
+        return ""
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def delete_tag(api: "HfApi", repo_id: str, tag: str) -> None:
+    from huggingface_hub.errors import RevisionNotFoundError
+
+    try:
+        api.delete_tag(repo_id, tag=tag, repo_type="dataset")
+    except RevisionNotFoundError:  # gone already: a repeated takedown
+        pass
+
+
+def published_licenses(warehouse: Warehouse, dataset_id: str, tags: list[str]) -> dict[str, str]:
+    """tag -> the license it was published under, from the snapshot's provenance record."""
+    rows = warehouse.fetch_all(
+        "SELECT s.published_tag, p.record FROM governance.snapshots s JOIN governance.provenance p USING"
+        " (snapshot_id) WHERE s.dataset_id = ? AND s.published_tag IS NOT NULL", [dataset_id])
+    licenses = {}
+    for row in rows:
+        license_info = json.loads(row["record"]).get("license", {}).get("license", {})
+        licenses[row["published_tag"]] = license_info.get("spdx") or license_info.get("name") or "unknown"
+    return {tag: licenses.get(tag, "unknown") for tag in tags}
