@@ -1,0 +1,201 @@
+"""Takedown requests (`takedowns/` beside the catalog), by real pipeline runs against the session loopback Hub:
+rows by key or predicate are gone from the next snapshot and from every tag and commit that held them; a whole
+dataset leaves nothing on the Hub; a bad request fails with its file and id named, and nothing published changes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from huggingface_hub import HfApi
+from huggingface_hub.errors import RevisionNotFoundError
+
+from pipelines.local_services import environment
+from pipelines.run import main as run_main
+
+BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
+ROWS = [{"id": 1, "site": "north", "level": 1.5}, {"id": 2, "site": "south", "level": 2.25},
+        {"id": 3, "site": "east", "level": 0.75}, {"id": 4, "site": "west", "level": 3.0}]
+
+
+@pytest.fixture
+def levels(tmp_path):
+    """A CC-BY-4.0 dataset of four rows, published once by the main command; the test runs in its environment."""
+    folder = tmp_path / "catalog"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "levels.jsonl").write_text("".join(json.dumps(row) + "\n" for row in ROWS))
+    shutil.copy(BUNDLED_LICENSE, folder / "data" / "LICENSE")
+    (folder / "data" / "NOTICE").write_text("Copyright 2024 Example Survey Org.\n")
+    (folder / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [{
+        "id": "levels", "title": "Water levels (fixture)", "description": "Water levels at four sites.",
+        "format": "jsonl", "license": "CC-BY-4.0", "key_columns": ["id"],
+        "source": {"kind": "file", "path": "data/levels.jsonl"}}]}))
+    env = {"CATALOG_PATH": str(folder / "catalog.yaml"), "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
+           "HUB_NAMESPACE": f"takedown-{uuid.uuid4().hex[:8]}"}
+    with environment(**env):
+        assert run_main(["--dataset", "levels"]) == 0
+        (first,) = snapshots(env["WAREHOUSE_PATH"])
+        yield {"folder": folder, "repo_id": f"{env['HUB_NAMESPACE']}/levels", "warehouse": env["WAREHOUSE_PATH"],
+               "first": first, "root": tmp_path}
+
+
+def request_file(levels, name: str, request: dict) -> Path:
+    folder = levels["folder"] / "takedowns"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(request) if isinstance(request, dict) else request)
+    return path
+
+
+def snapshots(warehouse: str) -> list[dict]:
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        cursor = connection.execute("SELECT * FROM governance.snapshots ORDER BY created_at")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def query(warehouse: str, sql: str) -> list[tuple]:
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def hub_state(repo_id: str) -> tuple:
+    api = HfApi()
+    refs = api.list_repo_refs(repo_id, repo_type="dataset")
+    return (sorted((ref.name, ref.target_commit) for ref in refs.tags),
+            [commit.commit_id for commit in api.list_repo_commits(repo_id, repo_type="dataset")])
+
+
+def ids_served(repo_id: str, revision: str, tmp: Path) -> set[int]:
+    files = HfApi().list_repo_files(repo_id, repo_type="dataset", revision=revision)
+    ids = set()
+    for path in (path for path in files if path.endswith(".parquet")):
+        local = HfApi().hf_hub_download(repo_id, path, repo_type="dataset", revision=revision, cache_dir=tmp)
+        ids |= set(pq.read_table(local).column("id").to_pylist())
+    return ids
+
+
+def request(request_id: str, rows: dict | None = None, dataset: str = "levels") -> dict:
+    return {"id": request_id, "requested_by": "Jane Doe <jane@example.org>", "date": "2026-12-01",
+            "dataset": dataset, **({"rows": rows} if rows is not None else {})}
+
+
+def test_a_takedown_of_two_rows_by_key_purges_them_from_every_tag_and_commit(levels, capsys):
+    api, repo_id, first = HfApi(), levels["repo_id"], levels["first"]
+    request_file(levels, "req-1.yaml", request("req-1", {"keys": {"id": [2, 4]}}))
+    assert run_main(["--dataset", "levels"]) == 0
+
+    old, new = snapshots(levels["warehouse"])
+    assert old["snapshot_id"] == first["snapshot_id"] and new["row_count"] == 2
+    tag = new["snapshot_id"]
+    assert ids_served(repo_id, tag, levels["root"] / "cache") == {1, 3}
+    assert set(pq.read_table(new["parquet_path"]).column("id").to_pylist()) == {1, 3}
+    provenance = json.loads(Path(api.hf_hub_download(repo_id, "provenance.json", repo_type="dataset", revision=tag,
+                                                     cache_dir=levels["root"] / "cache")).read_text())
+    assert provenance["takedowns"] == [{"request": "req-1", "rows_removed": 2}]
+    # The older tag is gone, and no commit on the Hub serves the taken-down rows.
+    tags, commits = hub_state(repo_id)
+    assert [name for name, _ in tags] == [tag]
+    assert len(commits) == 1 and tags[0][1] == commits[0] == new["published_revision"]
+    assert ids_served(repo_id, "main", levels["root"] / "cache") == {1, 3}
+    for gone in (first["snapshot_id"], first["published_revision"]):
+        with pytest.raises(RevisionNotFoundError):
+            api.list_repo_files(repo_id, repo_type="dataset", revision=gone)
+    # The warehouse keeps the record, not the bytes.
+    assert old["purged_at"] is not None and not Path(old["parquet_path"]).parent.exists()
+    (record,) = query(levels["warehouse"], "SELECT request_id, scope, rows_removed, snapshots_purged"
+                                           " FROM governance.takedowns")
+    assert record[:3] == ("req-1", "rows", 2) and json.loads(record[3]) == [first["snapshot_id"]]
+    (purge,) = query(levels["warehouse"], "SELECT action, removed_tags, requests, use_instead"
+                                          " FROM governance.withdrawals")
+    assert purge[0] == "purge" and json.loads(purge[1]) == [first["snapshot_id"]] and purge[3] == tag
+    # A second run changes nothing.
+    assert run_main(["--dataset", "levels"]) == 0
+    assert hub_state(repo_id) == (tags, commits)
+
+
+def test_verify_of_a_purged_tag_names_the_request_and_the_snapshot_to_use(levels, capsys):
+    from pipelines.verify import main as verify_main
+
+    request_file(levels, "req-2.yaml", request("req-2", {"keys": {"id": [1]}}))
+    assert run_main(["--dataset", "levels"]) == 0
+    new = snapshots(levels["warehouse"])[-1]
+    capsys.readouterr()
+    assert verify_main([levels["repo_id"], "--revision", levels["first"]["snapshot_id"]]) != 0
+    said = capsys.readouterr().out
+    assert "req-2" in said and new["snapshot_id"] in said
+    assert verify_main([levels["repo_id"], "--revision", new["snapshot_id"]]) == 0
+
+
+def test_a_where_predicate_removes_the_rows_it_matches_and_a_null_keeps_a_row(levels):
+    request_file(levels, "req-3.yml", request("req-3", {"where": "site IN ('north', 'east') OR level > 2.5"}))
+    assert run_main(["--dataset", "levels"]) == 0
+    new = snapshots(levels["warehouse"])[-1]
+    assert ids_served(levels["repo_id"], new["snapshot_id"], levels["root"] / "cache") == {2}
+    assert query(levels["warehouse"], "SELECT rows_removed FROM governance.takedowns") == [(3,)]
+
+
+def test_a_takedown_of_the_whole_dataset_leaves_nothing_of_it_on_the_hub(levels, capsys):
+    from pipelines.verify import main as verify_main
+
+    api, repo_id, first = HfApi(), levels["repo_id"], levels["first"]
+    request_file(levels, "req-4.yaml", request("req-4"))
+    capsys.readouterr()
+    assert run_main(["--dataset", "levels"]) == 0
+    assert "taken down (req-4)" in capsys.readouterr().out
+    tags, commits = hub_state(repo_id)
+    assert tags == [] and len(commits) == 1
+    assert set(api.list_repo_files(repo_id, repo_type="dataset")) <= {".gitattributes", "README.md", "status.json"}
+    status = json.loads(Path(api.hf_hub_download(repo_id, "status.json", repo_type="dataset",
+                                                 cache_dir=levels["root"] / "cache")).read_text())
+    assert status["status"] == "taken_down" and status["events"][-1]["requests"] == ["req-4"]
+    with pytest.raises(RevisionNotFoundError):
+        api.list_repo_files(repo_id, repo_type="dataset", revision=first["published_revision"])
+    (row,) = snapshots(levels["warehouse"])
+    assert row["purged_at"] is not None and not Path(row["parquet_path"]).parent.exists()
+    assert not Path(query(levels["warehouse"], "SELECT raw_path FROM governance.sources")[0][0]).exists()
+    assert verify_main([repo_id, "--revision", first["snapshot_id"]]) != 0
+    assert "req-4" in capsys.readouterr().out
+    # Never published again: the next run leaves the repo as it is.
+    assert run_main(["--dataset", "levels"]) == 0
+    assert hub_state(repo_id) == (tags, commits)
+
+
+BAD_REQUESTS = {
+    "unknown dataset": (request("bad-1", {"keys": {"id": [1]}}, dataset="nope"), "not in the catalog"),
+    "unknown column": (request("bad-2", {"keys": {"station": [1]}}), "unknown column(s) station"),
+    "a second statement": (request("bad-3", {"where": "id = 1; DROP TABLE t"}), "not one SQL predicate"),
+    "no predicate": (request("bad-4", {"where": "id + 1"}), "not a predicate"),
+    "unparsable": (request("bad-5", {"where": "id = = 1"}), "not one SQL predicate"),
+    "a subquery reading files": (request("bad-6", {"where": "id IN (SELECT 1 FROM read_csv('/etc/passwd'))"}),
+                                 "cannot be applied"),
+    "unknown column in a predicate": (request("bad-7", {"where": "station = 1"}), "cannot be applied"),
+    "breaking out of its parentheses": (request("bad-8", {"where": "id = 1) OR (1 = 1"}), "not one SQL predicate"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS)
+def test_a_bad_request_fails_naming_its_file_and_id_and_nothing_published_changes(levels, capsys, case):
+    content, expected = BAD_REQUESTS[case]
+    request_file(levels, f"{content['id']}.yaml", content)
+    before = hub_state(levels["repo_id"])
+    capsys.readouterr()
+    assert run_main([] if content["dataset"] == "nope" else ["--dataset", "levels"]) == 1
+    said = capsys.readouterr().out
+    assert f"{content['id']}.yaml" in said and f"request {content['id']}" in said and expected in said, said
+    assert hub_state(levels["repo_id"]) == before
+    assert query(levels["warehouse"], "SELECT count(*) FROM governance.takedowns") == [(0,)]
+    assert Path(levels["first"]["parquet_path"]).is_file()
+
+
+def test_a_file_that_is_no_request_fails_as_itself(levels, capsys):
+    request_file(levels, "broken.yaml", "id: [unclosed\n")
+    capsys.readouterr()
+    assert run_main([]) == 1
+    assert "broken.yaml" in capsys.readouterr().out
