@@ -126,7 +126,7 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
     requests = row_takedowns(entry)
     purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}",
-                      lambda: purge_published(api, warehouse, entry.id, repo_id, snapshot_id, requests,
+                      lambda: purge_published(api, warehouse, entry.id, repo_id, entry.title, snapshot_id, requests,
                                               context.run_id)) if requests else None
     if purged:
         commit_oid, new_commit = purged[0], True

@@ -56,7 +56,7 @@ def taken_down_check(context: dg.AssetExecutionContext, warehouse: Warehouse, hu
                                                               "removed_tags": removed or []})
 
 
-def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, new_tag: str,
+def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str, new_tag: str,
                     requests: list[TakedownRequest], run_id: str) -> tuple[str, list[str]] | None:
     """After `new_tag` (a snapshot without the requests' rows) is on main: purge every older published snapshot
     holding any of them. Returns (the commit the new tag now names, the tags removed), or None when no published
@@ -87,7 +87,7 @@ def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id
                f"served; {new_tag} lacks them",
         decided_by=f"takedown request {', '.join(ids)}", removed_tags=sorted(removed), requests=ids,
         use_instead=new_tag)
-    oid = commit_on_main(api, warehouse, action, remove_data=False, title=None, run_id=run_id)
+    oid = commit_on_main(api, warehouse, action, remove_data=False, title=title, run_id=run_id)
     api.create_tag(repo_id, tag=new_tag, revision=oid, repo_type="dataset", tag_message=f"Snapshot {new_tag}")
     by_tag = {row["published_tag"]: row["snapshot_id"] for row in older}
     purged = [by_tag[tag] for tag in removed if tag in by_tag]
@@ -127,25 +127,12 @@ def take_down_repo(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id:
 
 
 def commit_on_main(api: "HfApi", warehouse: Warehouse, action: PublicationAction, *, remove_data: bool,
-                   title: str | None, run_id: str) -> str:
+                   title: str, run_id: str) -> str:
     """One commit carrying the action (assets/repo_actions.py): the card a consumer reads and status.json."""
-    from assets.repo_actions import action_card, commit_action
+    from assets.repo_actions import action_card, commit_action, current_card
 
-    card = current_card(api, action.repo_id)
-    if title is not None:
-        card = action_card(card, action, title)
+    card = action_card(current_card(api, action.repo_id), action, title)
     return commit_action(api, warehouse, action, card, remove_data=remove_data, run_id=run_id)
-
-
-def current_card(api: "HfApi", repo_id: str) -> str:
-    from huggingface_hub.errors import EntryNotFoundError
-
-    try:
-        path = api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision="main")
-    except EntryNotFoundError:
-        return ""
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
 
 
 def delete_tag(api: "HfApi", repo_id: str, tag: str) -> None:
