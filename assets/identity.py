@@ -5,8 +5,8 @@
 - the license decision record that travels with the snapshot (provenance.json, the card, croissant.json),
 - the catalog's words about the data that the card and croissant.json publish (title, description, citation,
   creators, homepage, origin),
-- the takedown requests whose rows it lacks (assets/takedowns.py): a takedown over unchanged bytes is a new
-  snapshot.
+- the takedown requests whose rows it lacks, each with the rows it names (assets/takedowns.py): a takedown over
+  unchanged bytes is a new snapshot.
 
 So a tag never moves: a license fixed over unchanged bytes is a new decision, hence a new snapshot and a new tag,
 and everything published at one tag tells the same story."""
@@ -38,13 +38,14 @@ def published_metadata(entry: CatalogEntry) -> dict:
 
 
 def snapshot_recipe(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict,
-                    takedowns: list[str] = ()) -> dict:
-    """`takedowns`: the ids of the row takedown requests applied; none leaves the recipe (and ids) as before."""
+                    takedowns: list[dict] = ()) -> dict:
+    """`takedowns`: the row takedown requests applied ({request, rows}); none leaves the recipe (and ids) as
+    before."""
     recipe = {"inputs": sorted(input_sha256s), "conversion": conversion_options(entry), "decision": decision_record,
               "metadata": published_metadata(entry)}
-    return recipe | ({"takedowns": sorted(takedowns)} if takedowns else {})
+    return recipe | ({"takedowns": sorted(takedowns, key=lambda item: item["request"])} if takedowns else {})
 
 
 def snapshot_id_for_decision(entry: CatalogEntry, input_sha256s: list[str], decision_record: dict,
-                             takedowns: list[str] = ()) -> str:
+                             takedowns: list[dict] = ()) -> str:
     return f"{entry.id}-{fingerprint(snapshot_recipe(entry, input_sha256s, decision_record, takedowns))[:12]}"

@@ -78,7 +78,8 @@ def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tupl
     """This run's source, the id of the snapshot made from it under the current license decision and that
     snapshot's record (None until made)."""
     source = latest_source(warehouse, entry.id, run_id)
-    takedowns = [request.request_id for request in row_takedowns(entry)]
+    # Each request's rows as well as its id: a request edited under the same id is applied again.
+    takedowns = [{"request": request.request_id, "rows": request.predicate()} for request in row_takedowns(entry)]
     snapshot_id = snapshot_id_for_decision(entry, input_sha256s(source), decision_record(warehouse, entry.id),
                                            takedowns)
     existing = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])

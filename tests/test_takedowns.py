@@ -201,3 +201,15 @@ def test_a_file_that_is_no_request_fails_as_itself(levels, capsys):
     capsys.readouterr()
     assert run_main([]) == 1
     assert "broken.yaml" in capsys.readouterr().out
+
+
+def test_the_requests_and_the_rows_they_name_are_part_of_the_snapshot_identity():
+    from assets.catalog import load_catalog
+    from assets.identity import snapshot_id_for_decision
+
+    entry = load_catalog().get("palmer-penguins")
+    before = snapshot_id_for_decision(entry, ["a" * 64], {"decision": "publish"})
+    taken = snapshot_id_for_decision(entry, ["a" * 64], {"decision": "publish"}, [{"request": "r", "rows": "id = 1"}])
+    edited = snapshot_id_for_decision(entry, ["a" * 64], {"decision": "publish"}, [{"request": "r", "rows": "id = 2"}])
+    assert len({before, taken, edited}) == 3
+    assert snapshot_id_for_decision(entry, ["a" * 64], {"decision": "publish"}, []) == before
