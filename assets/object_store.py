@@ -88,6 +88,18 @@ class ObjectStore:
 
         return self._call(f"download {key}", copy)
 
+    def delete_under(self, key_prefix: str) -> None:
+        """Delete every object whose key is `key_prefix` or starts with `key_prefix/` (a takedown's purge)."""
+        from pyarrow import fs
+
+        self._present = {key for key in self._present if key != key_prefix and not key.startswith(key_prefix + "/")}
+        info = self._call(f"look up {key_prefix}", self.filesystem.get_file_info, self._path(key_prefix))
+        if info.is_file:
+            self._call(f"delete {key_prefix}", self.filesystem.delete_file, self._path(key_prefix))
+        elif info.type == fs.FileType.Directory:
+            self._call(f"delete {key_prefix}", self.filesystem.delete_dir_contents, self._path(key_prefix),
+                       missing_dir_ok=True)
+
     def _path(self, key: str) -> str:
         bucket_and_prefix = self.url.removeprefix("s3://").rstrip("/")
         return f"{bucket_and_prefix}/{key}"
@@ -196,6 +208,16 @@ def share_snapshot(folder: Path) -> None:
                        key=lambda name: name == PROVENANCE)
         for name in names:
             store.put_file(folder / name, snapshot_key(folder, name))
+
+
+def unshare(raw_paths: Iterable[str | Path], snapshot_folders: Iterable[Path]) -> None:
+    """A takedown's purge in the object store too, when one is set: the raw blobs and the snapshots' files, so that
+    no later run fetches them back."""
+    store = configured()
+    for path in map(Path, raw_paths) if store else ():
+        store.delete_under(raw_key(path.name))
+    for folder in snapshot_folders if store else ():
+        store.delete_under(f"snapshots/{folder.parent.name}/{folder.name}")
 
 
 def sync_snapshot(row: dict | None) -> None:

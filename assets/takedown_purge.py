@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+from assets.object_store import unshare
 from assets.splits import snapshot_splits
 from assets.takedown_rows import matching_rows
 from assets.takedowns import TakedownError, TakedownRequest
@@ -75,12 +76,22 @@ def purge_files(warehouse: Warehouse, dataset_id: str, snapshot_ids: list[str]) 
             f" list_contains([{marks}], split_part(view_name, '/', 1))", snapshot_ids).fetchall()
         for (view,) in views:
             connection.execute(f'DROP VIEW IF EXISTS snapshots."{view}"')
-    for row in rows:
-        for folder in {Path(row["parquet_path"]).parent} | _split_folders(row):
-            shutil.rmtree(folder, ignore_errors=True)
-    for source in sources:
-        for path in [source["raw_path"], *(item["path"] for item in json.loads(source["inputs"] or "[]"))]:
-            Path(path).unlink(missing_ok=True)
+    folders = {folder for row in rows for folder in {Path(row["parquet_path"]).parent} | _split_folders(row)}
+    delete_files(folders, [path for source in sources for path in raw_files(source)])
+
+
+def raw_files(source: dict) -> list[str]:
+    """The raw store's data files of a fetch (the file, or each of several); the license evidence stays."""
+    return [source["raw_path"], *(item["path"] for item in json.loads(source["inputs"] or "[]"))]
+
+
+def delete_files(folders: set[Path], raw_paths: list[str]) -> None:
+    """Here and in the object store (OBJECT_STORE_URL), so no later run fetches them back."""
+    unshare(raw_paths, folders)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    for path in raw_paths:
+        Path(path).unlink(missing_ok=True)
 
 
 def _split_folders(row: dict) -> set[Path]:
@@ -98,10 +109,9 @@ def taken_down_dataset(warehouse: Warehouse, dataset_id: str, request: TakedownR
                                     [dataset_id])
     purged = [row["snapshot_id"] for row in snapshots]
     purge_files(warehouse, dataset_id, purged)
-    for source in warehouse.fetch_all("SELECT raw_path, inputs FROM governance.sources WHERE dataset_id = ?",
-                                      [dataset_id]):
-        for path in [source["raw_path"], *(item["path"] for item in json.loads(source["inputs"] or "[]"))]:
-            Path(path).unlink(missing_ok=True)
+    sources = warehouse.fetch_all("SELECT raw_path, inputs FROM governance.sources WHERE dataset_id = ?",
+                                  [dataset_id])
+    delete_files(set(), [path for source in sources for path in raw_files(source)])
     with warehouse.connect() as connection:
         connection.execute(
             "INSERT INTO governance.takedowns VALUES (?, ?, ?, ?, 'dataset', ?, '[]', now(), ?)"

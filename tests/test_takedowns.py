@@ -18,6 +18,7 @@ from huggingface_hub.errors import RevisionNotFoundError
 
 from pipelines.local_services import environment
 from pipelines.run import main as run_main
+from test_object_store import s3  # noqa: F401 (a fixture)
 
 BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
 ROWS = [{"id": 1, "site": "north", "level": 1.5}, {"id": 2, "site": "south", "level": 2.25},
@@ -167,6 +168,29 @@ def test_a_takedown_of_the_whole_dataset_leaves_nothing_of_it_on_the_hub(levels,
     # Never published again: the next run leaves the repo as it is.
     assert run_main(["--dataset", "levels"]) == 0
     assert hub_state(repo_id) == (tags, commits)
+
+
+@pytest.fixture
+def s3_levels(s3, levels):  # noqa: F811 (the fixture imported above)
+    """`levels` published with OBJECT_STORE_URL set: its raw bytes and snapshot are also in the bucket."""
+    return s3
+
+
+def test_a_purge_deletes_the_objects_in_the_object_store_too(s3_levels, levels):
+    from test_object_store import stored_objects
+
+    first = levels["first"]
+    raw = Path(query(levels["warehouse"], "SELECT raw_path FROM governance.sources")[0][0]).name
+    before = stored_objects(s3_levels)
+    assert f"raw/{raw[:2]}/{raw}" in before
+    assert any(key.startswith(f"snapshots/levels/{first['snapshot_id']}/") for key in before)
+    request_file(levels, "req-5.yaml", request("req-5", {"keys": {"id": [3]}}))
+    assert run_main(["--dataset", "levels"]) == 0
+    after = stored_objects(s3_levels)
+    assert f"raw/{raw[:2]}/{raw}" not in after
+    assert not any(key.startswith(f"snapshots/levels/{first['snapshot_id']}/") for key in after)
+    new = snapshots(levels["warehouse"])[-1]
+    assert any(key.startswith(f"snapshots/levels/{new['snapshot_id']}/") for key in after)
 
 
 BAD_REQUESTS = {
