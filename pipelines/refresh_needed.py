@@ -13,6 +13,7 @@ from assets.catalog import CatalogEntry
 from assets.fetch import upstream_unchanged
 from assets.ingest import known_source, last_fetch
 from assets.opt_out import data_response_headers, opt_outs_changed
+from assets.takedowns import dataset_takedowns
 from assets.warehouse import Warehouse, fingerprint
 from checks.suite import load_suite
 from licenses.policy import load_policy
@@ -23,13 +24,16 @@ REASON_TAG = "refresh/reason"  # why the nightly requested the run, shown in the
 
 
 def refresh_inputs(entry: CatalogEntry) -> str:
-    """sha256 of the catalog entry, its license policy and its expectation suite as they are now."""
+    """sha256 of the catalog entry, its license policy, its expectation suite and its takedown requests as they are
+    now (a new request is applied by the next nightly; raises TakedownError for a bad request file naming it)."""
     inputs = {
         "entry": dataclasses.asdict(entry),
         "policy": dataclasses.asdict(load_policy(entry.policy)),
         "suite": dataclasses.asdict(load_suite(entry.id, list(entry.key_columns))),
     }
-    return fingerprint(inputs)
+    takedowns = [{"request": request.request_id, "rows": None if request.whole_dataset else request.predicate()}
+                 for request in dataset_takedowns(entry.id)]
+    return fingerprint(inputs | ({"takedowns": takedowns} if takedowns else {}))
 
 
 def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: CatalogEntry,
@@ -42,7 +46,7 @@ def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: Ca
     if runs[0].status != dg.DagsterRunStatus.SUCCESS:
         return f"last run {runs[0].status.value.lower()}"
     if runs[0].tags.get(INPUTS_TAG) != inputs:
-        return "catalog entry, license policy or suite changed since the last run"
+        return "catalog entry, license policy, suite or takedown requests changed since the last run"
     fetched = last_fetch(warehouse, entry)
     if fetched is None:
         return "no stored fetch of this source"

@@ -237,3 +237,12 @@ def test_the_requests_and_the_rows_they_name_are_part_of_the_snapshot_identity()
     edited = snapshot_id_for_decision(entry, ["a" * 64], {"decision": "publish"}, [{"request": "r", "rows": "id = 2"}])
     assert len({before, taken, edited}) == 3
     assert snapshot_id_for_decision(entry, ["a" * 64], {"decision": "publish"}, []) == before
+
+
+def test_a_new_request_makes_the_nightly_run_its_dataset(levels):
+    from assets.catalog import load_catalog
+    from pipelines.refresh_needed import refresh_inputs
+
+    before = refresh_inputs(load_catalog().get("levels"))
+    request_file(levels, "req-6.yaml", request("req-6", {"keys": {"id": [1]}}))
+    assert refresh_inputs(load_catalog().get("levels")) != before
