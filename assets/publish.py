@@ -30,8 +30,8 @@ from assets.publication_status import STATUS_FILE, recorded_actions, status_byte
 from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
 from assets.spdx_document import SPDX_FILE, spdx_json
 from assets.splits import SplitFile, snapshot_splits
-from assets.store import latest_checks, row_takedowns, run_snapshot, snapshot
-from assets.takedown_hub import hub_step, purge_published, taken_down_check
+from assets.store import latest_checks, run_snapshot, snapshot
+from assets.takedown_hub import purge_after_publish, taken_down_check
 from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import Warehouse
 from assets.workfiles import held_folder
@@ -124,16 +124,10 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
-    requests = row_takedowns(entry)
-    purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}",
-                      lambda: purge_published(api, warehouse, entry.id, repo_id, entry.title, snapshot_id, requests,
-                                              context.run_id)) if requests else None
-    if purged:
-        commit_oid, new_commit = purged[0], True
+    moved, takedowns = purge_after_publish(context, api, warehouse, entry, repo_id, snapshot_id)
+    if moved:  # the tag now names the commit after main's history was squashed
+        commit_oid, new_commit = moved, True
         record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
-        context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged[1])} removed, history squashed")
-    takedowns = {"takedowns": [request.request_id for request in requests],
-                 "purged_tags": purged[1] if purged else []} if requests else {}
     url = dg.MetadataValue.url(f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}")
     yield dg.MaterializeResult(
         metadata={"new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id, "commit": commit_oid,

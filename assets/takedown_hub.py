@@ -19,6 +19,7 @@ import dagster as dg
 from assets.catalog import CatalogEntry
 from assets.hub import HubAccessError, HubTarget, hub_error_message
 from assets.publication_status import PublicationAction, recorded_actions
+from assets.store import row_takedowns
 from assets.takedown_purge import add_purged, holds_rows, purge_files
 from assets.takedowns import TakedownRequest
 from assets.warehouse import Warehouse
@@ -54,6 +55,21 @@ def taken_down_check(context: dg.AssetExecutionContext, warehouse: Warehouse, hu
     return dg.AssetCheckResult(check_name=check_name, passed=False, severity=dg.AssetCheckSeverity.WARN,
                                description=outcome, metadata={"reason": outcome, "repo_id": repo_id,
                                                               "removed_tags": removed or []})
+
+
+def purge_after_publish(context: dg.AssetExecutionContext, api: "HfApi", warehouse: Warehouse, entry: CatalogEntry,
+                        repo_id: str, tag: str) -> tuple[str | None, dict]:
+    """Once `tag` is on main, the purge its row takedowns call for. Returns the commit the tag names when the purge
+    moved it (None otherwise) and what hub_release's metadata says of the takedowns."""
+    requests = row_takedowns(entry)
+    if not requests:
+        return None, {}
+    purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}", lambda: (
+        purge_published(api, warehouse, entry.id, repo_id, entry.title, tag, requests, context.run_id)))
+    if purged:
+        context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged[1])} removed, history squashed")
+    return (purged[0] if purged else None), {"takedowns": [request.request_id for request in requests],
+                                             "purged_tags": purged[1] if purged else []}
 
 
 def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str, new_tag: str,
