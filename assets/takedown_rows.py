@@ -45,12 +45,13 @@ def matching_rows(parquet: Path, columns: list[str], requests: list[TakedownRequ
 def contained_count(connection, request: TakedownRequest) -> int:
     import duckdb
 
-    what = f"{request.label}: rows"
+    what = f"{request.label}: `rows`"
     try:
         query = single_select(f"SELECT ({request.predicate()}) AS taken FROM t", what)
         kind = connection.execute(f"DESCRIBE {query}").fetchone()[1]
         if kind not in ("BOOLEAN", '"NULL"', "NULL"):
-            raise TakedownError(f"{what} `where` is not a predicate: it gives {kind}, not true or false per row")
+            raise TakedownError(f"{request.label}: `rows.where` is not a predicate: it gives {kind}, not true or "
+                                "false per row")
         return connection.execute(single_select(f"SELECT count(*) FROM t WHERE {taken(request)}", what)).fetchone()[0]
     except UserSQLError as error:
         raise TakedownError(str(error)) from None
