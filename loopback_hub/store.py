@@ -10,6 +10,8 @@ Layout under `data_dir`::
 A commit oid is a git-like sha1 over the parent oid, the sorted tree (path, blob sha256, storage kind) and
 the title and message, with no timestamp: replaying the same commits on a fresh server gives the same oids,
 which the project relies on to pin revisions. The commit's creation time is stored beside it, outside the hash.
+A super-squash (as the Hub's) replaces a branch's history with one commit holding its tree, and deletes the
+commits no branch or tag reaches any more, and the blobs only they held: their oids then answer 404.
 """
 
 from __future__ import annotations

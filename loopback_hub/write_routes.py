@@ -1,4 +1,5 @@
-"""Write routes: repo creation and deletion, the card metadata check, preupload, commits, tags, and git-LFS uploads."""
+"""Write routes: repo creation and deletion, the card metadata check, preupload, commits, tags, a branch's
+super-squash, and git-LFS uploads."""
 
 from __future__ import annotations
 
