@@ -3,17 +3,20 @@
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 import dagster as dg
 from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
-from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
+from assets.fetch import FetchedSource, FetchError, KnownSource, RawStore, fetch
+from assets.hub import HubTarget, hub_error_message
 from assets.lineage import emits_lineage
 from assets.object_store import restore_raw_blobs, share_raw_blobs
 from assets.opt_out import (data_response_headers, data_urls, header_opt_outs, opt_out_record,
                             recorded_signals, site_opt_outs)
 from assets.partitions import dataset_partitions
+from assets.upstream_gone import note_present, record_check, upstream_gone
 from assets.warehouse import Warehouse, as_json
 from assets.workfiles import remove_stale
 
@@ -27,6 +30,11 @@ class RefreshConfig(dg.Config):
 
     force: bool = Field(default=False, description="Download the source again even when upstream reports it "
                                                    "unchanged (ETag / Last-Modified, Hub commit, file size+mtime).")
+    confirm_upstream_gone: bool = Field(default=False, description="The source is gone for good (this run must find "
+                                        "it gone too): apply the after-publishing policy now instead of waiting for "
+                                        "the policy's consecutive checks. Needs confirmed_by.")
+    confirmed_by: str | None = Field(default=None, description="Who confirms the upstream is gone (name or "
+                                                               "e-mail): recorded as the withdrawal's decider.")
 
 
 @dg.asset(
@@ -36,23 +44,36 @@ class RefreshConfig(dg.Config):
     kinds={"python"},
 )
 @emits_lineage
-def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse,
+               hub: HubTarget) -> dg.MaterializeResult:
     """The dataset's source bytes as fetched: a local file, an HTTP(S) URL or a Hub dataset at a pinned
     revision, stored by sha256, with where, when and what (URL or repo, ETag / Last-Modified or Hub commit,
     size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
     whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands.
     For an HTTP(S) source, the opt-out signals (robots.txt for AI crawlers, TDM reservations) are read every run,
-    changed data or not, and recorded with the source."""
+    changed data or not, and recorded with the source. A source found gone (404, 410, no such Hub repo or file)
+    fails the run, flagged to the steward with its count of consecutive checks; once confirmed (the policy's checks
+    over its minimum time, or a steward's confirm_upstream_gone) the after-publishing policy acts on the published
+    repo (a license notice, or the data withdrawn from main)."""
     entry = load_catalog().get(context.partition_key)
+    if config.confirm_upstream_gone and not (config.confirmed_by or "").strip():
+        raise dg.Failure(description=f"{entry.id}: launchpad config of raw_source: confirm_upstream_gone needs "
+                                     "confirmed_by, who confirms it", allow_retries=False)
     left = remove_stale(warehouse.raw_dir, ".incoming-*")
     if left:
         context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
     previous = last_fetch(warehouse, entry, restore=True)
     known = known_source(previous) if previous and not config.force else None
     site_signals, read = site_opt_outs(entry)  # first: a robots.txt that cannot be read fails before any download
-    with data_response_headers() as headers:
-        fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
+    try:
+        with data_response_headers() as headers:
+            fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
+    except FetchError as error:
+        if error.answer is None:
+            raise
+        gone_or_error(context, config, warehouse, hub, entry, error)
     checked_at = datetime.now(timezone.utc)
+    note_present(warehouse, entry, checked_at, context.run_id)
     opt_out = None
     if data_urls(entry):
         signals = site_signals + header_opt_outs(entry, headers, recorded_signals((previous or {}).get("opt_out")))
@@ -68,6 +89,25 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     share_raw_blobs(stored_files(row))  # OBJECT_STORE_URL: every blob of this fetch is also in the object store
     context.log.info(f"{entry.id}: {status}")
     return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
+
+
+def gone_or_error(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse, hub: HubTarget,
+                  entry: CatalogEntry, error: FetchError) -> NoReturn:
+    """Record what upstream answered and fail the run: an error as it is; a gone answer with its count, and the
+    after-publishing action once confirmed."""
+    checked_at = datetime.now(timezone.utc)
+    if error.answer != "gone":
+        record_check(warehouse, entry, "error", error.status, str(error).removeprefix(f"{entry.id}: "), checked_at,
+                     context.run_id)
+        raise error
+    confirmed_by = config.confirmed_by.strip() if config.confirm_upstream_gone else None
+    try:
+        message = upstream_gone(hub, warehouse, entry, error, checked_at, context.run_id, confirmed_by)
+    except Exception as failure:  # the Hub refused the commit: said in one line, the gone answer stays recorded
+        message = (f"{entry.id}: upstream gone ({error}); acting on the published repo failed: "
+                   f"{hub_error_message(failure)}")
+    context.log.warning(message)
+    raise dg.Failure(description=message, allow_retries=False)
 
 
 def last_fetch(warehouse: Warehouse, entry: CatalogEntry, restore: bool = False) -> dict | None:
