@@ -237,6 +237,8 @@ def source_label(source: dict) -> str:
     """How published text names the source: its public location, else its file name and why no more is said."""
     if source.get("uri"):
         return source["uri"]
+    if source["kind"] == "derived":
+        return source["name"]
     where = "a file on the publisher's machine" if source["kind"] == "file" else "on a non-public network"
     return f"{source['name']} ({where}; its location is not published)"
 

@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
+from assets.derived import DerivedInputError, derived_record, input_snapshots, run_derived
 from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
 from assets.lineage import emits_lineage
 from assets.object_store import restore_raw_blobs, share_raw_blobs
@@ -19,7 +20,7 @@ from assets.workfiles import remove_stale
 
 SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
                   "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
-                  "checked_at", "unchanged", "inputs", "opt_out")
+                  "checked_at", "unchanged", "inputs", "opt_out", "derived_from")
 
 
 class RefreshConfig(dg.Config):
@@ -42,11 +43,14 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
     whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands.
     For an HTTP(S) source, the opt-out signals (robots.txt for AI crawlers, TDM reservations) are read every run,
-    changed data or not, and recorded with the source."""
+    changed data or not, and recorded with the source. A derived dataset's query runs (contained) over its inputs'
+    latest vetted snapshots, whose ids are recorded with the result."""
     entry = load_catalog().get(context.partition_key)
     left = remove_stale(warehouse.raw_dir, ".incoming-*")
     if left:
         context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
+    if entry.source.kind == "derived":
+        return derived_source(context, warehouse, entry)
     previous = last_fetch(warehouse, entry, restore=True)
     known = known_source(previous) if previous and not config.force else None
     site_signals, read = site_opt_outs(entry)  # first: a robots.txt that cannot be read fails before any download
@@ -68,6 +72,25 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     share_raw_blobs(stored_files(row))  # OBJECT_STORE_URL: every blob of this fetch is also in the object store
     context.log.info(f"{entry.id}: {status}")
     return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
+
+
+def derived_source(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                   entry: CatalogEntry) -> dg.MaterializeResult:
+    """A derived dataset's raw bytes: its query's result over its inputs' latest vetted snapshots, made every run
+    (the same inputs give the same bytes, so the same snapshot)."""
+    try:
+        inputs = input_snapshots(warehouse, entry)
+        fetched = run_derived(entry, inputs, RawStore(warehouse.raw_dir))
+    except DerivedInputError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    row = {**fetched_row(fetched, entry, context.run_id, datetime.now(timezone.utc)), "opt_out": None,
+           "derived_from": as_json(inputs)}
+    record_source(warehouse, row)
+    share_raw_blobs(stored_files(row))
+    status = "made from " + ", ".join(f"{i['dataset_id']} snapshot {i['snapshot_id']}" for i in inputs)
+    context.log.info(f"{entry.id}: {status}")
+    metadata = {**source_metadata(row, status), "derived_from": dg.MetadataValue.json(derived_record(inputs))}
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(row["raw_sha256"]))
 
 
 def last_fetch(warehouse: Warehouse, entry: CatalogEntry, restore: bool = False) -> dict | None:
@@ -108,7 +131,7 @@ def fetched_row(fetched: FetchedSource, entry: CatalogEntry, run_id: str, checke
         "raw_sha256": fetched.blob.sha256, "raw_path": fetched.blob.path,
         "evidence": as_json({name: blob.__dict__ for name, blob in fetched.evidence.items()}),
         "run_id": run_id, "source_key": entry.source.describe(), "checked_at": checked_at, "unchanged": False,
-        "inputs": as_json(fetched.inputs) if fetched.inputs else None,
+        "inputs": as_json(fetched.inputs) if fetched.inputs else None, "derived_from": None,
     }
 
 

@@ -1,0 +1,176 @@
+"""Derived datasets: a catalog query over other datasets' vetted snapshots, published with the conjunction of their
+licenses, through the real Dagster job, DuckDB and the loopback Hub."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from huggingface_hub import DatasetCard, HfApi, hf_hub_download
+
+from assets.catalog import load_catalog
+from assets.publication_status import PublicationAction, record_action
+from assets.warehouse import Warehouse
+from pipelines.local_services import environment
+from pipelines.run import main as run_main
+
+BUNDLED = Path(__file__).resolve().parent.parent / "catalog"
+COUNTS = ('SELECT \'mauna-loa-co2\' AS dataset, count(*) AS records, min("Date") AS first_date FROM "mauna-loa-co2" '
+          'UNION ALL SELECT \'world-countries\', count(*), NULL FROM "world-countries/train"')
+INPUTS = [
+    {"id": "mauna-loa-co2", "title": "Atmospheric CO2 at Mauna Loa", "format": "csv", "license": "CC-BY-4.0",
+     "source": {"kind": "file", "path": str(BUNDLED / "data/mauna-loa-co2/co2-concentration.csv")},
+     "key_columns": ["Date"]},
+    {"id": "world-countries", "title": "World countries", "format": "jsonl", "license": "ODbL-1.0",
+     "source": {"kind": "file", "path": str(BUNDLED / "data/world-countries/countries.jsonl")},
+     "key_columns": ["cca2"]},
+]
+DERIVED = {"id": "co2-and-countries", "title": "Records per input", "description": "How many records each input has.",
+           "derived": {"query": COUNTS}}
+
+
+def write_catalog(root: Path, entries: list[dict]) -> Path:
+    path = root / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"data_root": str(BUNDLED), "datasets": entries}, sort_keys=False))
+    return path
+
+
+def run(root: Path, namespace: str, *datasets: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with environment(CATALOG_PATH=str(root / "catalog.yaml"), WAREHOUSE_PATH=str(root / "warehouse.duckdb"),
+                     HUB_NAMESPACE=namespace), contextlib.redirect_stdout(out):
+        exit_code = run_main([arg for dataset in datasets for arg in ("--dataset", dataset)])
+    return exit_code, out.getvalue()
+
+
+def query(root: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+@pytest.fixture(scope="module")
+def governed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("derived")
+    namespace = f"derived-{uuid.uuid4().hex[:8]}"
+    # The derived entry comes first in the file: the run still makes its inputs first.
+    write_catalog(root, [DERIVED, *INPUTS])
+    exit_code, out = run(root, namespace)
+    yield {"root": root, "namespace": namespace, "exit_code": exit_code, "out": out}
+
+
+def decision_record(root: Path, dataset_id: str) -> dict:
+    return json.loads(query(root, "SELECT decision_record FROM governance.datasets WHERE dataset_id = ?",
+                            [dataset_id])[0][0])
+
+
+def test_a_derived_dataset_of_cc_by_and_odbl_inputs_carries_both(governed):
+    assert governed["exit_code"] == 0, governed["out"]
+    decision, spdx, attribution, share_alike = query(
+        governed["root"], "SELECT decision, license_spdx, attribution, share_alike FROM governance.datasets"
+                          " WHERE dataset_id = 'co2-and-countries'")[0]
+    assert (decision, spdx, attribution, share_alike) == ("publish", "CC-BY-4.0 AND ODbL-1.0", True, True)
+    record = decision_record(governed["root"], "co2-and-countries")
+    assert "share adaptations under the same license" in record["obligations"]
+    credit = next(o for o in record["obligations"] if o.startswith("credit every dataset"))
+    assert "mauna-loa-co2" in credit and "world-countries" in credit
+    # Attribution to both: each input's own attribution (its NOTICE), named by the input.
+    assert "mauna-loa-co2 (" in record["attribution"] and "world-countries (" in record["attribution"]
+    assert "Scripps" in record["attribution"] and "Le Doze" in record["attribution"]
+
+
+def test_its_card_provenance_and_data_name_the_input_snapshots(governed):
+    from datasets import load_dataset
+
+    root, namespace = governed["root"], governed["namespace"]
+    inputs = dict(query(root, "SELECT dataset_id, published_tag FROM governance.snapshots"
+                              " WHERE dataset_id IN ('mauna-loa-co2', 'world-countries')"))
+    assert all(inputs.values())
+    tag = query(root, "SELECT published_tag FROM governance.snapshots WHERE dataset_id = 'co2-and-countries'")[0][0]
+    repo_id = f"{namespace}/co2-and-countries"
+    card = DatasetCard.load(hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=tag))
+    assert sorted(card.data.source_datasets) == sorted(f"{namespace}/{d}@{t}" for d, t in inputs.items())
+    assert card.data.license == "other" or "odbl" in str(card.data.license).lower()
+    provenance = json.loads(Path(hf_hub_download(repo_id, "provenance.json", repo_type="dataset",
+                                                 revision=tag)).read_text())
+    assert {item["dataset_id"]: item["snapshot_id"] for item in provenance["derived_from"]} == inputs
+    assert provenance["source"]["kind"] == "derived" and provenance["source"]["query"] == COUNTS
+    assert provenance["license"]["license"]["spdx"] == "CC-BY-4.0 AND ODbL-1.0"
+    loaded = load_dataset(repo_id, revision=tag, split="train")
+    assert sorted((row["dataset"], row["records"]) for row in loaded) == [("mauna-loa-co2", 741),
+                                                                          ("world-countries", 250)]
+
+
+def test_an_input_withdrawn_blocks_the_derived_dataset(governed):
+    root, namespace = governed["root"], governed["namespace"]
+    before = HfApi().list_repo_refs(f"{namespace}/co2-and-countries", repo_type="dataset").tags
+    with environment(WAREHOUSE_PATH=str(root / "warehouse.duckdb")):
+        record_action(Warehouse(path=str(root / "warehouse.duckdb")), PublicationAction(
+            dataset_id="world-countries", repo_id=f"{namespace}/world-countries", action="withdraw",
+            cause="license_change", reason="the upstream license changed", decided_by="policy default"), None, "r1")
+    exit_code, out = run(root, namespace, "co2-and-countries")
+    decision, reason = query(root, "SELECT decision, decision_reason FROM governance.datasets"
+                                   " WHERE dataset_id = 'co2-and-countries'")[0]
+    assert decision == "blocked"
+    assert "input world-countries" in reason and "withdrawn" in reason and "upstream license changed" in reason
+    after = HfApi().list_repo_refs(f"{namespace}/co2-and-countries", repo_type="dataset").tags
+    assert [t.name for t in after] == [t.name for t in before]  # nothing new published
+
+
+@pytest.mark.parametrize("entries, failing, says", [
+    ([{**DERIVED, "derived": {"query": 'SELECT * FROM "no-such-dataset"'}}], "co2-and-countries",
+     "'no-such-dataset' is not in the catalog"),
+    ([{**DERIVED, "id": "loop-a", "derived": {"query": 'SELECT * FROM "loop-b"'}},
+      {**DERIVED, "id": "loop-b", "derived": {"query": 'SELECT * FROM "loop-a"'}}], "loop-a",
+     "forms a cycle: loop-a -> loop-b -> loop-a"),
+    ([{**DERIVED, "derived": {"query": "COPY (SELECT 1) TO '/tmp/out.csv'"}}], "co2-and-countries",
+     "must be a SELECT statement, not COPY"),
+    ([{**DERIVED, "derived": {"query": 'SELECT 1 FROM "mauna-loa-co2"; DROP TABLE x'}}], "co2-and-countries",
+     "must be one SELECT statement, found 2"),
+    ([{**DERIVED, "derived": {"query": 'SELECT * FROM "world-countries/bad split"'}}], "co2-and-countries",
+     "is not a split name"),
+    ([{**DERIVED, "source": INPUTS[0]["source"]}], "co2-and-countries", "either source or derived"),
+])
+def test_a_bad_derived_entry_fails_only_itself_naming_what_is_wrong(tmp_path, entries, failing, says):
+    catalog = load_catalog(write_catalog(tmp_path, [*INPUTS, *entries]))
+    assert says in catalog.why_missing(failing) and failing in catalog.why_missing(failing)
+    assert {"mauna-loa-co2", "world-countries"} <= {entry.id for entry in catalog.entries}
+    assert failing in catalog.ids  # still a dataset: its run fails with the message
+
+
+def test_a_derived_entry_reading_a_broken_one_fails_too(tmp_path):
+    catalog = load_catalog(write_catalog(tmp_path, [
+        *INPUTS, {**DERIVED, "id": "first", "derived": {"query": 'SELECT * FROM "nowhere"'}},
+        {**DERIVED, "id": "second", "derived": {"query": 'SELECT * FROM "first"'}}]))
+    assert "reads 'first': that derived dataset cannot be built itself" in catalog.why_missing("second")
+
+
+def test_dependency_order_puts_inputs_first(tmp_path):
+    catalog = load_catalog(write_catalog(tmp_path, [
+        {**DERIVED, "id": "second", "derived": {"query": 'SELECT * FROM "first", "world-countries"'}},
+        {**DERIVED, "id": "first", "derived": {"query": 'SELECT * FROM "mauna-loa-co2"'}}, *INPUTS]))
+    order = catalog.in_dependency_order(catalog.ids)
+    assert order.index("mauna-loa-co2") < order.index("first") < order.index("second")
+    assert order.index("world-countries") < order.index("second")
+
+
+def test_a_query_reading_a_file_fails_its_dataset_and_reads_nothing(governed, tmp_path):
+    root, namespace = governed["root"], governed["namespace"]
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2\n")
+    sneaky = {**DERIVED, "id": "sneaky", "derived": {
+        "query": f'SELECT m."Date", s.* FROM "mauna-loa-co2" m, read_csv(\'{secret}\') s'}}
+    write_catalog(root, [*INPUTS, sneaky])
+    try:
+        exit_code, out = run(root, namespace, "sneaky")
+    finally:
+        write_catalog(root, [DERIVED, *INPUTS])
+    assert exit_code == 1
+    assert "sneaky" in out and "derived.query failed" in out and "hunter2" not in out
+    assert query(root, "SELECT count(*) FROM governance.sources WHERE dataset_id = 'sneaky'")[0][0] == 0
+    assert not HfApi().repo_exists(f"{namespace}/sneaky", repo_type="dataset")
