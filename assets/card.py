@@ -141,7 +141,19 @@ def attribution_section(entry: CatalogEntry, license_record: dict) -> list[str]:
         "",
         *([f"Credit as the source asks: {CREDIT_LABEL_RE.sub('', credit)}", ""] if credit else []),
         *([f"Please cite: {entry.citation}", ""] if entry.citation else []),
+        *inputs_lines(license_record.get("derived_from") or []),
     ]
+
+
+def inputs_lines(derived_from: list[dict]) -> list[str]:
+    """A derived dataset's inputs, each where it is published and under which license."""
+    if not derived_from:
+        return []
+    return ["Built from these datasets; credit each as its card asks (their notices are in `NOTICE`):", "",
+            *[f"- {item['dataset_id']}: `{item['repo_id']}` at `{item['tag']}` ({item['license']})"
+              if item.get("repo_id")
+              else f"- {item['dataset_id']}: snapshot `{item['snapshot_id']}` ({item['license']}, not published)"
+              for item in derived_from], ""]
 
 
 def provenance_section(entry: CatalogEntry, license_record: dict, provenance: dict) -> list[str]:

@@ -74,7 +74,20 @@ def run_derived(entry: CatalogEntry, inputs: list[dict], store: RawStore) -> Fet
             raise DerivedInputError(f"{entry.id}: derived.query failed on its inputs' snapshots "
                                     f"({', '.join(i['snapshot_id'] for i in inputs)}): {first_line(error)}") from None
         blob = store.put_file(output, entry.source.max_bytes)
-    return FetchedSource(entry.id, "derived", entry.source.describe(), utc_now(), blob)
+    notice = store.put_chunks([notice_text(entry, inputs).encode("utf-8")])
+    return FetchedSource(entry.id, "derived", entry.source.describe(), utc_now(), blob, evidence={"NOTICE": notice})
+
+
+def notice_text(entry: CatalogEntry, inputs: list[dict]) -> str:
+    """The NOTICE published with a derived dataset: every input's attribution as its own snapshot records it, so
+    the credit each license requires travels with the data."""
+    parts = [f"{entry.title} is built from these datasets; each one's license and attribution apply to it."]
+    for item in inputs:
+        license_name = item["license_spdx"] or item["license_name"] or "license not identified"
+        attribution = item["attribution"].strip() or "(its source gives no attribution text)"
+        parts.append(f"== {item['dataset_id']}: {published_name(item)}, snapshot {item['snapshot_id']}, "
+                     f"{license_name} ==\n\n{attribution}")
+    return "\n\n".join(parts) + "\n"
 
 
 def recorded_inputs(source: dict) -> list[dict]:

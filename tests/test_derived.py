@@ -101,6 +101,11 @@ def test_its_card_provenance_and_data_name_the_input_snapshots(governed):
     assert {item["dataset_id"]: item["snapshot_id"] for item in provenance["derived_from"]} == inputs
     assert provenance["source"]["kind"] == "derived" and provenance["source"]["query"] == COUNTS
     assert provenance["license"]["license"]["spdx"] == "CC-BY-4.0 AND ODbL-1.0"
+    # The attribution both licenses require travels with the data, and the card names each input.
+    notice = Path(hf_hub_download(repo_id, "NOTICE", repo_type="dataset", revision=tag)).read_text()
+    assert "Scripps CO2 Program" in notice and "Mohammed Le Doze" in notice
+    assert all(f"{dataset}: `{namespace}/{dataset}` at `{input_tag}`" in card.text
+               for dataset, input_tag in inputs.items())
     loaded = load_dataset(repo_id, revision=tag, split="train")
     assert sorted((row["dataset"], row["records"]) for row in loaded) == [("mauna-loa-co2", 741),
                                                                           ("world-countries", 250)]
