@@ -153,7 +153,8 @@ class CatalogEntry:
 # An entry names where its data comes from in `source`, or (a derived dataset) the query that makes it in `derived`.
 ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)} | {"derived"}
 # What a catalog's `source:` may say besides its kind; allow_private_network and data_root are the catalog's.
-SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root", "archive"} \
+SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root", "archive", "query",
+                                                   "inputs"} \
     | {"members"}
 CSV_FIELDS = {f.name for f in fields(CsvOptions)}
 SHEET_FIELDS = {f.name for f in fields(SheetOptions)}

@@ -179,3 +179,14 @@ def test_a_query_reading_a_file_fails_its_dataset_and_reads_nothing(governed, tm
     assert "sneaky" in out and "derived.query failed" in out and "hunter2" not in out
     assert query(root, "SELECT count(*) FROM governance.sources WHERE dataset_id = 'sneaky'")[0][0] == 0
     assert not HfApi().repo_exists(f"{namespace}/sneaky", repo_type="dataset")
+
+
+def test_the_catalog_schema_takes_a_derived_entry_instead_of_a_source():
+    import jsonschema
+
+    schema = json.loads((BUNDLED / "catalog.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    validator.validate({"datasets": [*INPUTS, DERIVED]})
+    for bad in ({**DERIVED, "source": INPUTS[0]["source"]}, {k: v for k, v in DERIVED.items() if k != "derived"},
+                {**DERIVED, "derived": {"query": COUNTS, "inputs": ["mauna-loa-co2"]}}):
+        assert list(validator.iter_errors({"datasets": [bad]}))
