@@ -106,9 +106,32 @@ def test_its_card_provenance_and_data_name_the_input_snapshots(governed):
     assert "Scripps CO2 Program" in notice and "Mohammed Le Doze" in notice
     assert all(f"{dataset}: `{namespace}/{dataset}` at `{input_tag}`" in card.text
                for dataset, input_tag in inputs.items())
+    spdx = json.loads(Path(hf_hub_download(repo_id, "spdx.json", repo_type="dataset", revision=tag)).read_text())
+    spdx_inputs = {e["name"] for e in spdx["@graph"] if e.get("spdxId", "").rpartition("#")[2].startswith("input-")}
+    assert spdx_inputs == {f"{d} snapshot {t} ({namespace}/{d}@{t})" for d, t in inputs.items()}
+    croissant = json.loads(Path(hf_hub_download(repo_id, "croissant.json", repo_type="dataset",
+                                                revision=tag)).read_text())
+    derived_from = {entity["name"] for entity in croissant["prov:wasDerivedFrom"][1:]}
+    assert derived_from == {f"{d} snapshot {t}" for d, t in inputs.items()}
     loaded = load_dataset(repo_id, revision=tag, split="train")
     assert sorted((row["dataset"], row["records"]) for row in loaded) == [("mauna-loa-co2", 741),
                                                                           ("world-countries", 250)]
+
+
+def test_the_derived_snapshot_verifies_and_its_croissant_loads(governed, tmp_path):
+    import mlcroissant as mlc
+    from huggingface_hub import snapshot_download
+
+    from pipelines.verify import main as verify_main
+
+    root, namespace = governed["root"], governed["namespace"]
+    tag = query(root, "SELECT published_tag FROM governance.snapshots WHERE dataset_id = 'co2-and-countries'")[0][0]
+    repo_id = f"{namespace}/co2-and-countries"
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert verify_main([repo_id, "--revision", tag]) == 0, out.getvalue()
+    folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=tag, local_dir=tmp_path / "snapshot"))
+    records = list(mlc.Dataset(jsonld=folder / "croissant.json").records("train"))
+    assert len(records) == 2
 
 
 def test_an_input_withdrawn_blocks_the_derived_dataset(governed):
