@@ -125,18 +125,22 @@ def published_name(item: dict) -> str:
         else f"snapshot {item['snapshot_id']} (not published)"
 
 
-def withdrawn_inputs(warehouse: Warehouse, inputs: list[dict]) -> list[str]:
-    """Why the derived dataset may not be published, one reason per input whose published repo was last withdrawn
-    or taken down (governance.withdrawals): what applies to an input applies to what is built from it."""
-    reasons = []
+def withdrawn_inputs(warehouse: Warehouse, inputs: list[dict]) -> list[dict]:
+    """The inputs whose published repo was last withdrawn or taken down (governance.withdrawals), each with the
+    reason the derived dataset is blocked: what applies to an input applies to what is built from it. The decision
+    record keeps them, so the action on the derived dataset's own repo can name its cause (input_withdrawn)."""
+    withdrawn = []
     for item in inputs:
         whole_repo = [action for action in recorded_actions(warehouse, item["dataset_id"])
                       if action.action in REPO_STATE]
         if whole_repo and whole_repo[-1].action in BLOCKING_ACTIONS:
             last = whole_repo[-1]
-            reasons.append(f"input {item['dataset_id']} ({last.repo_id}) was {BLOCKING_ACTIONS[last.action]} on "
-                           f"{last.recorded_at:%Y-%m-%d}: {last.reason}")
-    return reasons
+            withdrawn.append({
+                "dataset_id": item["dataset_id"], "repo_id": last.repo_id, "action": last.action,
+                "since": last.recorded_at.isoformat(), "requests": last.requests,
+                "reason": f"input {item['dataset_id']} ({last.repo_id}) was {BLOCKING_ACTIONS[last.action]} on "
+                          f"{last.recorded_at:%Y-%m-%d}: {last.reason}"})
+    return withdrawn
 
 
 def derived_record(inputs: list[dict]) -> list[dict]:

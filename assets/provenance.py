@@ -65,7 +65,8 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
                                 hub.namespace)
     withdrawn = withdrawn_inputs(warehouse, inputs)
     if withdrawn:  # no sign-off releases it: the input itself may no longer be shared
-        decision = dataclasses.replace(decision, decision="blocked", reasons=withdrawn, release=None)
+        decision = dataclasses.replace(decision, decision="blocked", reasons=[w["reason"] for w in withdrawn],
+                                       release=None)
     if inputs and decision.license.attribution:
         decision = dataclasses.replace(decision, obligations=[*decision.obligations, "credit every dataset it is "
                                        "built from, as each one's card asks: " + "; ".join(
@@ -81,6 +82,7 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
         "steward_override": override_record(override),
         "opt_out": as_published(json.loads(source["opt_out"])) if source.get("opt_out") else None,
         **({"derived_from": derived_record(inputs)} if inputs else {}),
+        **({"inputs_withdrawn": withdrawn} if withdrawn else {}),
     }
     license_info = decision.license
     with warehouse.connect() as connection:

@@ -146,6 +146,8 @@ def test_an_input_withdrawn_blocks_the_derived_dataset(governed):
                                    " WHERE dataset_id = 'co2-and-countries'")[0]
     assert decision == "blocked"
     assert "input world-countries" in reason and "withdrawn" in reason and "upstream license changed" in reason
+    withdrawn = decision_record(root, "co2-and-countries")["inputs_withdrawn"]
+    assert [(w["dataset_id"], w["action"]) for w in withdrawn] == [("world-countries", "withdraw")]
     after = HfApi().list_repo_refs(f"{namespace}/co2-and-countries", repo_type="dataset").tags
     assert [t.name for t in after] == [t.name for t in before]  # nothing new published
 
@@ -213,3 +215,17 @@ def test_the_catalog_schema_takes_a_derived_entry_instead_of_a_source():
     for bad in ({**DERIVED, "source": INPUTS[0]["source"]}, {k: v for k, v in DERIVED.items() if k != "derived"},
                 {**DERIVED, "derived": {"query": COUNTS, "inputs": ["mauna-loa-co2"]}}):
         assert list(validator.iter_errors({"datasets": [bad]}))
+
+
+def test_a_takedown_blocks_and_a_license_notice_does_not(tmp_path):
+    from assets.derived import withdrawn_inputs
+
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    inputs = [{"dataset_id": "noticed"}, {"dataset_id": "taken"}]
+    for dataset_id, action in (("noticed", "notice"), ("taken", "takedown")):
+        record_action(warehouse, PublicationAction(
+            dataset_id=dataset_id, repo_id=f"org/{dataset_id}", action=action, cause="takedown",
+            reason="request T-1", decided_by="T-1", requests=["T-1"]), None, "r1")
+    withdrawn = withdrawn_inputs(warehouse, inputs)
+    assert [(w["dataset_id"], w["requests"]) for w in withdrawn] == [("taken", ["T-1"])]
+    assert withdrawn[0]["reason"].startswith("input taken (org/taken) was taken down on ")
