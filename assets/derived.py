@@ -143,6 +143,21 @@ def withdrawn_inputs(warehouse: Warehouse, inputs: list[dict]) -> list[dict]:
     return withdrawn
 
 
+def inputs_changed(warehouse: Warehouse, entry: CatalogEntry, source: dict, decision_record: dict | None) -> str | None:
+    """Why a derived dataset needs a new run (its "upstream" is its inputs), or None: an input has a new latest vetted
+    snapshot (or none), or one was withdrawn or taken down (or released again) since its license was decided."""
+    recorded = {item["dataset_id"]: item["snapshot_id"] for item in recorded_inputs(source)}
+    rows = warehouse.fetch_all("SELECT dataset_id, snapshot_id FROM governance.latest_vetted_snapshots"
+                               " WHERE list_contains(?, dataset_id)", [list(entry.source.inputs)])
+    if recorded != {row["dataset_id"]: row["snapshot_id"] for row in rows}:
+        return "an input has a new vetted snapshot (or none)"
+    blocked_now = {item["dataset_id"] for item in withdrawn_inputs(warehouse, recorded_inputs(source))}
+    blocked_then = {item["dataset_id"] for item in (decision_record or {}).get("inputs_withdrawn") or []}
+    if blocked_now != blocked_then:
+        return "an input was withdrawn or taken down since the last decision"
+    return None
+
+
 def derived_record(inputs: list[dict]) -> list[dict]:
     """What provenance.json, the card and the decision record say of each input."""
     return [{"dataset_id": item["dataset_id"], "snapshot_id": item["snapshot_id"], "repo_id": item["repo_id"],

@@ -134,14 +134,26 @@ def test_the_derived_snapshot_verifies_and_its_croissant_loads(governed, tmp_pat
     assert len(records) == 2
 
 
+def nightly_reason(root: Path, warehouse: Warehouse) -> str | None:
+    """What the nightly schedule asks of a derived dataset: whether its inputs changed since its last run."""
+    from assets.derived import inputs_changed
+    from assets.ingest import last_fetch
+
+    entry = load_catalog(root / "catalog.yaml").get("co2-and-countries")
+    return inputs_changed(warehouse, entry, last_fetch(warehouse, entry), decision_record(root, entry.id))
+
+
 def test_an_input_withdrawn_blocks_the_derived_dataset(governed):
     root, namespace = governed["root"], governed["namespace"]
     before = HfApi().list_repo_refs(f"{namespace}/co2-and-countries", repo_type="dataset").tags
-    with environment(WAREHOUSE_PATH=str(root / "warehouse.duckdb")):
-        record_action(Warehouse(path=str(root / "warehouse.duckdb")), PublicationAction(
-            dataset_id="world-countries", repo_id=f"{namespace}/world-countries", action="withdraw",
-            cause="license_change", reason="the upstream license changed", decided_by="policy default"), None, "r1")
+    warehouse = Warehouse(path=str(root / "warehouse.duckdb"))
+    assert nightly_reason(root, warehouse) is None  # its inputs are as its last run read them
+    record_action(warehouse, PublicationAction(
+        dataset_id="world-countries", repo_id=f"{namespace}/world-countries", action="withdraw",
+        cause="license_change", reason="the upstream license changed", decided_by="policy default"), None, "r1")
+    assert nightly_reason(root, warehouse) == "an input was withdrawn or taken down since the last decision"
     exit_code, out = run(root, namespace, "co2-and-countries")
+    assert nightly_reason(root, warehouse) is None
     decision, reason = query(root, "SELECT decision, decision_reason FROM governance.datasets"
                                    " WHERE dataset_id = 'co2-and-countries'")[0]
     assert decision == "blocked"
