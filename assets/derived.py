@@ -9,6 +9,8 @@ import json
 import tempfile
 from pathlib import Path
 
+import duckdb
+
 from assets.catalog import CatalogEntry
 from assets.contained_sql import UserSQLError, contained_connection, first_line, single_select
 from assets.evidence import Evidence
@@ -68,9 +70,7 @@ def run_derived(entry: CatalogEntry, inputs: list[dict], store: RawStore) -> Fet
                 connection.execute(f"COPY ({query}) TO {sql_string(output)} (FORMAT parquet, COMPRESSION zstd)")
         except UserSQLError as error:
             raise DerivedInputError(str(error)) from None
-        except Exception as error:  # noqa: BLE001 - DuckDB's errors have many classes; the steward reads one line
-            if not type(error).__module__.startswith(("duckdb", "_duckdb")):
-                raise
+        except duckdb.Error as error:
             raise DerivedInputError(f"{entry.id}: derived.query failed on its inputs' snapshots "
                                     f"({', '.join(i['snapshot_id'] for i in inputs)}): {first_line(error)}") from None
         blob = store.put_file(output, entry.source.max_bytes)

@@ -77,7 +77,7 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
 def derived_source(context: dg.AssetExecutionContext, warehouse: Warehouse,
                    entry: CatalogEntry) -> dg.MaterializeResult:
     """A derived dataset's raw bytes: its query's result over its inputs' latest vetted snapshots, made every run
-    (the same inputs give the same bytes, so the same snapshot)."""
+    (the same inputs and a query of fixed row order give the same bytes, so the same snapshot)."""
     try:
         inputs = input_snapshots(warehouse, entry)
         fetched = run_derived(entry, inputs, RawStore(warehouse.raw_dir))
