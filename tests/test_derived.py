@@ -201,19 +201,22 @@ def test_dependency_order_puts_inputs_first(tmp_path):
     assert order.index("world-countries") < order.index("second")
 
 
-def test_a_query_reading_a_file_fails_its_dataset_and_reads_nothing(governed, tmp_path):
+def test_a_query_reading_a_file_or_an_unknown_dataset_fails_its_dataset_alone(governed, tmp_path):
     root, namespace = governed["root"], governed["namespace"]
     secret = tmp_path / "secret.csv"
     secret.write_text("password\nhunter2\n")
     sneaky = {**DERIVED, "id": "sneaky", "derived": {
         "query": f'SELECT m."Date", s.* FROM "mauna-loa-co2" m, read_csv(\'{secret}\') s'}}
-    write_catalog(root, [*INPUTS, sneaky])
+    ghost = {**DERIVED, "id": "ghost", "derived": {"query": 'SELECT * FROM "no-such-dataset"'}}
+    write_catalog(root, [*INPUTS, sneaky, ghost])
     try:
-        exit_code, out = run(root, namespace, "sneaky")
+        exit_code, out = run(root, namespace, "sneaky", "ghost")
     finally:
         write_catalog(root, [DERIVED, *INPUTS])
     assert exit_code == 1
     assert "sneaky" in out and "derived.query failed" in out and "hunter2" not in out
+    assert "catalog entry 'ghost': derived.query reads 'no-such-dataset': dataset 'no-such-dataset' is not in" in out
+    assert not HfApi().repo_exists(f"{namespace}/ghost", repo_type="dataset")
     assert query(root, "SELECT count(*) FROM governance.sources WHERE dataset_id = 'sneaky'")[0][0] == 0
     assert not HfApi().repo_exists(f"{namespace}/sneaky", repo_type="dataset")
 
