@@ -3,26 +3,26 @@
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NoReturn
 
 import dagster as dg
 from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
+from assets.derived import DerivedInputError, derived_record, input_snapshots, run_derived
 from assets.fetch import FetchedSource, FetchError, KnownSource, RawStore, fetch
-from assets.hub import HubTarget, hub_error_message
+from assets.hub import HubTarget
 from assets.lineage import emits_lineage
 from assets.object_store import restore_raw_blobs, share_raw_blobs
 from assets.opt_out import (data_response_headers, data_urls, header_opt_outs, opt_out_record,
                             recorded_signals, site_opt_outs)
 from assets.partitions import dataset_partitions
-from assets.upstream_gone import note_present, record_check, upstream_gone
+from assets.upstream_gone import fail_on_answer, note_present
 from assets.warehouse import Warehouse, as_json
 from assets.workfiles import remove_stale
 
 SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
                   "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
-                  "checked_at", "unchanged", "inputs", "opt_out")
+                  "checked_at", "unchanged", "inputs", "opt_out", "derived_from")
 
 
 class RefreshConfig(dg.Config):
@@ -51,10 +51,11 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
     whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands.
     For an HTTP(S) source, the opt-out signals (robots.txt for AI crawlers, TDM reservations) are read every run,
-    changed data or not, and recorded with the source. A source found gone (404, 410, no such Hub repo or file)
-    fails the run, flagged to the steward with its count of consecutive checks; once confirmed (the policy's checks
-    over its minimum time, or a steward's confirm_upstream_gone) the after-publishing policy acts on the published
-    repo (a license notice, or the data withdrawn from main)."""
+    changed data or not, and recorded with the source. A derived dataset's query runs (contained) over its inputs'
+    latest vetted snapshots, whose ids are recorded with the result. A source found gone (404, 410, no such Hub repo
+    or file) fails the run, flagged to the steward with its count of consecutive checks; once confirmed (the
+    policy's checks over its minimum time, or a steward's confirm_upstream_gone) the after-publishing policy acts on
+    the published repo (a license notice, or the data withdrawn from main)."""
     entry = load_catalog().get(context.partition_key)
     if config.confirm_upstream_gone and not (config.confirmed_by or "").strip():
         raise dg.Failure(description=f"{entry.id}: launchpad config of raw_source: confirm_upstream_gone needs "
@@ -62,6 +63,8 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     left = remove_stale(warehouse.raw_dir, ".incoming-*")
     if left:
         context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
+    if entry.source.kind == "derived":
+        return derived_source(context, warehouse, entry)
     previous = last_fetch(warehouse, entry, restore=True)
     known = known_source(previous) if previous and not config.force else None
     site_signals, read = site_opt_outs(entry)  # first: a robots.txt that cannot be read fails before any download
@@ -71,7 +74,8 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     except FetchError as error:
         if error.answer is None:
             raise
-        gone_or_error(context, config, warehouse, hub, entry, error)
+        confirmed_by = config.confirmed_by.strip() if config.confirm_upstream_gone else None
+        fail_on_answer(context, warehouse, hub, entry, error, confirmed_by)
     checked_at = datetime.now(timezone.utc)
     note_present(warehouse, entry, checked_at, context.run_id)
     opt_out = None
@@ -91,23 +95,23 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
 
 
-def gone_or_error(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse, hub: HubTarget,
-                  entry: CatalogEntry, error: FetchError) -> NoReturn:
-    """Record what upstream answered and fail the run: an error as it is; a gone answer with its count, and the
-    after-publishing action once confirmed."""
-    checked_at = datetime.now(timezone.utc)
-    if error.answer != "gone":
-        record_check(warehouse, entry, "error", error.status, str(error).removeprefix(f"{entry.id}: "), checked_at,
-                     context.run_id)
-        raise error
-    confirmed_by = config.confirmed_by.strip() if config.confirm_upstream_gone else None
+def derived_source(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                   entry: CatalogEntry) -> dg.MaterializeResult:
+    """A derived dataset's raw bytes: its query's result over its inputs' latest vetted snapshots, made every run
+    (the same inputs and a query of fixed row order give the same bytes, so the same snapshot)."""
     try:
-        message = upstream_gone(hub, warehouse, entry, error, checked_at, context.run_id, confirmed_by)
-    except Exception as failure:  # the Hub refused the commit: said in one line, the gone answer stays recorded
-        message = (f"{entry.id}: upstream gone ({error}); acting on the published repo failed: "
-                   f"{hub_error_message(failure)}")
-    context.log.warning(message)
-    raise dg.Failure(description=message, allow_retries=False)
+        inputs = input_snapshots(warehouse, entry)
+        fetched = run_derived(entry, inputs, RawStore(warehouse.raw_dir))
+    except DerivedInputError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    row = {**fetched_row(fetched, entry, context.run_id, datetime.now(timezone.utc)), "opt_out": None,
+           "derived_from": as_json(inputs)}
+    record_source(warehouse, row)
+    share_raw_blobs(stored_files(row))
+    status = "made from " + ", ".join(f"{i['dataset_id']} snapshot {i['snapshot_id']}" for i in inputs)
+    context.log.info(f"{entry.id}: {status}")
+    metadata = {**source_metadata(row, status), "derived_from": dg.MetadataValue.json(derived_record(inputs))}
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(row["raw_sha256"]))
 
 
 def last_fetch(warehouse: Warehouse, entry: CatalogEntry, restore: bool = False) -> dict | None:
@@ -148,7 +152,7 @@ def fetched_row(fetched: FetchedSource, entry: CatalogEntry, run_id: str, checke
         "raw_sha256": fetched.blob.sha256, "raw_path": fetched.blob.path,
         "evidence": as_json({name: blob.__dict__ for name, blob in fetched.evidence.items()}),
         "run_id": run_id, "source_key": entry.source.describe(), "checked_at": checked_at, "unchanged": False,
-        "inputs": as_json(fetched.inputs) if fetched.inputs else None,
+        "inputs": as_json(fetched.inputs) if fetched.inputs else None, "derived_from": None,
     }
 
 

@@ -69,18 +69,30 @@ def recorded_actions(warehouse: Warehouse, dataset_id: str) -> list[PublicationA
         recorded_at=row["recorded_at"]) for row in rows]
 
 
-def status_document(actions: list[PublicationAction], pending: PublicationAction | None = None) -> dict | None:
+def status_document(actions: list[PublicationAction], pending: PublicationAction | None = None,
+                    published: tuple[str, datetime] | None = None) -> dict | None:
     """status.json for the recorded actions plus `pending` (the action the commit being built carries); None when
-    nothing ever happened after publishing. `status` is the repo's state: published, license_notice, withdrawn or
-    taken_down (the last action on the whole repo since the last publish decides it); `events` lists every action,
-    oldest first."""
+    nothing ever happened after publishing. `published`: the repo's current tag and when it was published. The
+    repo's `status` is published, license_notice, withdrawn or taken_down: the last action on the whole repo
+    since the last publish decides it; `events` lists every action, oldest first, so a consumer of an older tag
+    still reads what became of it."""
     events = actions + ([pending] if pending else [])
     if not events:
         return None
-    whole_repo = [event for event in events if event.action in REPO_STATE]
+    since = published[1] if published else None
+    whole_repo = [event for event in events if event.action in REPO_STATE
+                  and (since is None or event.recorded_at >= since)]
     state = REPO_STATE[whole_repo[-1].action] if whole_repo else "published"
     return {"dataset_id": events[-1].dataset_id, "repo_id": events[-1].repo_id, "status": state,
+            "current_tag": published[0] if published and state == "published" else None,
             "events": [event.to_dict() for event in events]}
+
+
+def last_publish(warehouse: Warehouse, dataset_id: str) -> tuple[str, datetime] | None:
+    """The dataset's last published snapshot's tag and when it was published."""
+    row = warehouse.fetch_one("SELECT published_tag, published_at FROM governance.snapshots WHERE dataset_id = ?"
+                              " AND published_at IS NOT NULL ORDER BY published_at DESC LIMIT 1", [dataset_id])
+    return (row["published_tag"], row["published_at"]) if row else None
 
 
 def status_bytes(document: dict) -> bytes:

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from assets.hub import HubAccessError, HubTarget, hub_error_message, with_retrie
 from assets.hub_types import unloadable_reason
 from assets.lineage import emits_lineage
 from assets.partitions import dataset_check_spec, dataset_partitions
+from assets.publication_status import STATUS_FILE, recorded_actions, status_bytes, status_document
 from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
 from assets.spdx_document import SPDX_FILE, spdx_json
 from assets.splits import SplitFile, snapshot_splits
@@ -105,8 +107,11 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
         with held_folder(work_dir):
             api = hub.client()
             hub_url = hub.public_base(api.endpoint)
+            # What became of earlier tags (a notice, a purge) stays readable on main after this publish.
+            status = status_document(recorded_actions(warehouse, entry.id),
+                                     published=(snapshot_id, datetime.now(timezone.utc)))
             release = build_release(entry, repo_id, hub_url, snapshot_row, json.loads(source["evidence"]),
-                                    latest_checks(warehouse, snapshot_id), work_dir,
+                                    latest_checks(warehouse, snapshot_id), work_dir, status=status,
                                     log=lambda message: context.log.info(f"{entry.id}: {message}"))
             commit_oid, new_commit = with_retries(lambda: push_release(api, release),
                                                   log=lambda message: context.log.warning(f"{entry.id}: {message}"))
@@ -159,13 +164,16 @@ def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str 
 
 
 def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row: dict, evidence: dict,
-                  checks: list[dict], work_dir: Path, log: Callable[[str], None] = lambda message: None) -> Release:
+                  checks: list[dict], work_dir: Path, status: dict | None = None,
+                  log: Callable[[str], None] = lambda message: None) -> Release:
     """Assemble the commit's files from the snapshot's splits, the license evidence files fetched with the source
     (name -> {path, ...}) and the records. Each split goes out as Parquet shards (assets/shards.py); shards that
     must be rewritten are written into `work_dir`, which must outlive the upload. The published provenance.json is
     the snapshot's own with every shard (path, size, sha256) and each split's rows and shards, so every file at the
     tag tells the same story. `hub_url` is the Hub's public address: croissant.json names the repo there. The files
-    name the source only where it is public (see store.source_location)."""
+    name the source only where it is public (see store.source_location). `status`: the repo's status.json, carried
+    forward when anything happened after an earlier publish (assets/publication_status.py); no record vouches for
+    it, as it speaks of the repo, not of this snapshot."""
     try:
         splits = snapshot_splits(snapshot_row)
     except ValueError as error:
@@ -214,6 +222,8 @@ def build_release(entry: CatalogEntry, repo_id: str, hub_url: str, snapshot_row:
     files["croissant.json"] = json_bytes(croissant)
     files["README.md"] = str(render_card(entry, license_record, published_provenance, checks, repo_id,
                                          published)).encode()
+    if status:
+        files[STATUS_FILE] = status_bytes(status)
     tag = snapshot_row["snapshot_id"]
     license_label = license_record["license"].get("spdx") or license_record["license"].get("name")
     split_sha256s = "; ".join(f"{name} {sha256}" for name, sha256 in vetted.items())

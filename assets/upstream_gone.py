@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import NoReturn
+
+import dagster as dg
 
 from assets.after_publishing import act_on_published, policy_reference
 from assets.catalog import CatalogEntry
 from assets.fetch import FetchError
-from assets.hub import HubTarget
+from assets.hub import HubTarget, hub_error_message
 from assets.warehouse import Warehouse
 from licenses import load_policy
 from licenses.after_publishing import gone_streak
@@ -37,6 +40,24 @@ def note_present(warehouse: Warehouse, entry: CatalogEntry, checked_at: datetime
     checks = recorded_checks(warehouse, entry)
     if checks and checks[-1]["answer"] != "present":
         record_check(warehouse, entry, "present", None, "the source answered", checked_at, run_id)
+
+
+def fail_on_answer(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget, entry: CatalogEntry,
+                   error: FetchError, confirmed_by: str | None) -> NoReturn:
+    """Record what upstream answered and fail the run: an error as it is; a gone answer with its count, and the
+    after-publishing action once confirmed (`confirmed_by`: a steward's confirmation)."""
+    checked_at = datetime.now(timezone.utc)
+    if error.answer != "gone":
+        record_check(warehouse, entry, "error", error.status, str(error).removeprefix(f"{entry.id}: "), checked_at,
+                     context.run_id)
+        raise error
+    try:
+        message = upstream_gone(hub, warehouse, entry, error, checked_at, context.run_id, confirmed_by)
+    except Exception as failure:  # the Hub refused the commit: said in one line, the gone answer stays recorded
+        message = (f"{entry.id}: upstream gone ({error}); acting on the published repo failed: "
+                   f"{hub_error_message(failure)}")
+    context.log.warning(message)
+    raise dg.Failure(description=message, allow_retries=False)
 
 
 def upstream_gone(hub: HubTarget, warehouse: Warehouse, entry: CatalogEntry, error: FetchError,

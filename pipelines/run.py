@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
             failures |= {dataset_id: reason for dataset_id, reason in started.seed_failures.items()
                          if dataset_id in requested}
-            outcomes = run_datasets(catalog, [d for d in requested if d not in failures], force=args.force)
+            # A derived dataset's inputs run first, so it is made from their snapshots of this run.
+            runnable = catalog.in_dependency_order([d for d in requested if d not in failures])
+            outcomes = run_datasets(catalog, runnable, force=args.force)
     except ServiceStartError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

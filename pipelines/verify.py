@@ -1,10 +1,14 @@
 """Verify a published snapshot as a consumer: download it, check every file's sha256 (each Parquet shard of every
 split among them) against its provenance.json and croissant.json, that each split's shards hold the rows
-provenance.json records, and print the license, its obligations and whether commercial use is allowed.
+provenance.json records, and print the license, its obligations and whether commercial use is allowed. It also
+reads the repo's status.json on main, which says what became of published snapshots after publishing: a license
+notice is printed (the snapshot stays licensed as it was published); a withdrawn repo, a taken-down one or a tag
+purged by a takedown fails, saying when, why, which requests and which snapshot to use instead.
 
     uv run python -m pipelines.verify <repo_id> --revision <tag>
 
-Exit status 0 when every file matches both records, 1 on any mismatch or when the snapshot cannot be fetched."""
+Exit status 0 when every file matches both records, 1 on any mismatch, when the snapshot cannot be fetched, or when
+it was withdrawn or taken down."""
 
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ from pathlib import Path
 
 from assets.convert import file_sha256
 from assets.croissant import PARQUET, license_file_url, license_urls, source_label
+from assets.publication_status import STATUS_FILE
 from assets.splits import published_splits
 
 # Files no record can vouch for: the card, and croissant.json (it cannot hold its own sha256); .gitattributes is
 # the Hub's plumbing.
-UNRECORDED_FILES = {"README.md", "croissant.json", ".gitattributes"}
+# status.json speaks of the repo, not of the snapshot (assets/publication_status.py).
+UNRECORDED_FILES = {"README.md", "croissant.json", ".gitattributes", STATUS_FILE}
 COMMERCIAL_USE = {"commercial": "yes", "non-commercial": "no", "research-only": "no (research only)",
                   "unknown": "unknown: treat as no until the license is identified"}
 
@@ -210,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     where = f"{args.repo_id}@{args.revision}"
     try:
+        # main first: a taken-down snapshot's tag is gone, and main still says why.
+        refusals, notices = status_verdict(repo_status(args.repo_id), args.revision)
+        if refusals:
+            print(f"verification FAILED for {where}:", file=sys.stderr)
+            for refusal in refusals:
+                print(f"  - {refusal}", file=sys.stderr)
+            return 1
         files, commit = download(args.repo_id, args.revision)
     except Exception as error:
         cause = download_failure(error, args.repo_id, args.revision)
@@ -224,7 +237,51 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     print_report(args.repo_id, args.revision, commit, result)
+    for notice in notices:
+        print(f"NOTICE: {notice}")
     return 0
+
+
+def repo_status(repo_id: str) -> dict | None:
+    """The repo's status.json on main; None when nothing happened after publishing (or the repo is not there: the
+    download then says so)."""
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        # The listing first: it fails once, in one line, where a file download retries a refused connection.
+        info = HfApi().dataset_info(repo_id, revision="main")
+    except (RepositoryNotFoundError, RevisionNotFoundError):
+        return None
+    if STATUS_FILE not in {sibling.rfilename for sibling in info.siblings}:
+        return None
+    path = hf_hub_download(repo_id, STATUS_FILE, repo_type="dataset", revision=info.sha)
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def status_verdict(status: dict | None, revision: str) -> tuple[list[str], list[str]]:
+    """What status.json means for the snapshot at `revision`: (why it must not be used, notices to print)."""
+    if not status:
+        return [], []
+    events = status.get("events", [])
+    refusals = [f"taken down on {event['since']}: {event['reason']}; takedown request(s) "
+                f"{', '.join(event['requests'])}" + use_instead(event)
+                for event in events if revision in event.get("removed_tags", [])]
+    last = next((event for event in reversed(events) if event["action"] in ("withdraw", "takedown")), None)
+    if status["status"] == "withdrawn" and last and not refusals:
+        refusals.append(f"withdrawn on {last['since']}: {last['reason']} (decided by {last['decided_by']})"
+                        + use_instead(last))
+    elif status["status"] == "taken_down" and last and not refusals:
+        refusals.append(f"taken down on {last['since']}: {last['reason']}; takedown request(s) "
+                        f"{', '.join(last['requests'])}" + use_instead(last))
+    notices = [f"license notice since {event['since']}: {event['reason']}; the license is now "
+               f"{event['license_now']}, this snapshot was published under {event['tags'][revision]} and stays "
+               "licensed so" for event in events if event["action"] == "notice" and revision in event.get("tags", {})]
+    return refusals, notices
+
+
+def use_instead(event: dict) -> str:
+    return f"; use {event['use_instead']} instead" if event.get("use_instead") else "; no snapshot replaces it"
 
 
 def _load_json(files: dict[str, Path], name: str, result: Verification) -> dict | None:
