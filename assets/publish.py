@@ -62,7 +62,9 @@ PUBLISHED = dataset_check_spec(
     "published", asset="hub_release",
     description="Whether the dataset's current snapshot is on the Hub. Fails, naming why, for a dataset the gate "
                 "held back (blocked: its license forbids it; quarantined: it waits for a steward; its snapshot "
-                "not vetted): hub_release is then not materialised for that dataset, so it never looks published.",
+                "not vetted): hub_release is then not materialised for that dataset, so it never looks published. "
+                "For a dataset published before, it also says what became of its repo: license notice added or "
+                "withdrawn.",
 )
 
 
