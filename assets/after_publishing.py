@@ -14,7 +14,7 @@ from assets.publication_status import REPO_STATE, PublicationAction, last_publis
 from assets.repo_actions import action_card, commit_action, current_card
 from assets.warehouse import Warehouse
 from licenses import load_policy
-from licenses.after_publishing import action_for
+from licenses.after_publishing import ChosenAction, action_for
 from licenses.info import license_label
 
 DONE = {"notice": "license notice added", "withdraw": "withdrawn", "takedown": "taken down"}
@@ -83,19 +83,21 @@ def policy_reference(entry: CatalogEntry, decision_record: dict | None) -> str:
 
 def act_on_published(hub: HubTarget, warehouse: Warehouse, entry: CatalogEntry, *, cause: str, reason: str,
                      license_now: str | None, decision_record: dict | None, run_id: str,
-                     decided_by: str | None = None) -> AfterPublishingOutcome | None:
+                     decided_by: str | None = None, chosen: ChosenAction | None = None
+                     ) -> AfterPublishingOutcome | None:
     """Apply the policy to the dataset's published repo, once: None when nothing was ever published. An action
     already in force stands when it is a withdrawal (nothing is left on main to act on) or the same notice (same
-    cause and license); otherwise (a notice, then another license or the upstream gone) the policy acts again."""
+    cause and license); otherwise (a notice, then another license or the upstream gone) the policy acts again.
+    `chosen`: an action the cause itself decides, instead of the policy's."""
     repo_id, tags = published_tags(warehouse, entry.id)
     if repo_id is None:
         return None
     done = action_in_force(warehouse, entry.id)
     if done is not None and (done.action != "notice" or (done.cause, done.license_now) == (cause, license_now)):
         return AfterPublishingOutcome(done, None)
-    reference = policy_reference(entry, decision_record)
-    policy = load_policy(reference)
-    chosen = action_for(policy.after_publishing, list(tags.values()), policy.name)
+    if chosen is None:
+        policy = load_policy(policy_reference(entry, decision_record))
+        chosen = action_for(policy.after_publishing, list(tags.values()), policy.name)
     action = PublicationAction(
         dataset_id=entry.id, repo_id=repo_id, action=chosen.action, cause=cause, reason=reason,
         decided_by=f"{decided_by}; {chosen.why}" if decided_by else chosen.why, license_now=license_now, tags=tags)
@@ -108,8 +110,15 @@ def act_on_published(hub: HubTarget, warehouse: Warehouse, entry: CatalogEntry, 
 def after_license_change(hub: HubTarget, warehouse: Warehouse, entry: CatalogEntry, dataset_row: dict,
                          run_id: str) -> AfterPublishingOutcome | None:
     """A dataset decided blocked or quarantine whose earlier snapshots are published: the policy's notice or
-    withdrawal, with the new license and the decision's reasons."""
+    withdrawal, with the new license and the decision's reasons; a derived dataset blocked by an input withdrawn or
+    taken down is withdrawn, naming the input."""
     record = json.loads(dataset_row["decision_record"])
+    if record.get("inputs_withdrawn"):
+        # What applies to an input applies to what is built from it: its data leaves main whatever its license.
+        inputs = "; ".join(item["reason"] for item in record["inputs_withdrawn"])
+        return act_on_published(hub, warehouse, entry, cause="input_withdrawn", reason=inputs,
+                                license_now=license_label(record["license"]), decision_record=record, run_id=run_id,
+                                chosen=ChosenAction("withdraw", "an input withdrawn or taken down"))
     state = "quarantined" if dataset_row["decision"] == "quarantine" else dataset_row["decision"]
     return act_on_published(hub, warehouse, entry, cause="license_change",
                             reason=f"the license decision is now {state}: {dataset_row['decision_reason']}",

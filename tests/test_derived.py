@@ -19,6 +19,7 @@ from assets.publication_status import PublicationAction, record_action
 from assets.warehouse import Warehouse
 from pipelines.local_services import environment
 from pipelines.run import main as run_main
+from pipelines.verify import main as verify_main
 
 BUNDLED = Path(__file__).resolve().parent.parent / "catalog"
 COUNTS = ('SELECT \'mauna-loa-co2\' AS dataset, count(*) AS records, min("Date") AS first_date FROM "mauna-loa-co2" '
@@ -160,8 +161,19 @@ def test_an_input_withdrawn_blocks_the_derived_dataset(governed):
     assert "input world-countries" in reason and "withdrawn" in reason and "upstream license changed" in reason
     withdrawn = decision_record(root, "co2-and-countries")["inputs_withdrawn"]
     assert [(w["dataset_id"], w["action"]) for w in withdrawn] == [("world-countries", "withdraw")]
-    after = HfApi().list_repo_refs(f"{namespace}/co2-and-countries", repo_type="dataset").tags
+    repo_id = f"{namespace}/co2-and-countries"
+    after = HfApi().list_repo_refs(repo_id, repo_type="dataset").tags
     assert [t.name for t in after] == [t.name for t in before]  # nothing new published
+    # What applies to the input applies to its derived dataset's published repo: withdrawn, whatever its license.
+    assert "withdrawn from" in out
+    assert set(HfApi().list_repo_files(repo_id, repo_type="dataset")) == {"README.md", "status.json", ".gitattributes"}
+    status = json.loads(Path(hf_hub_download(repo_id, "status.json", repo_type="dataset")).read_text())
+    assert status["status"] == "withdrawn" and status["events"][-1]["cause"] == "input_withdrawn"
+    assert "input world-countries" in status["events"][-1]["reason"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert verify_main([repo_id, "--revision", before[0].name]) == 1
+    assert "withdrawn on" in err.getvalue() and "input world-countries" in err.getvalue()
 
 
 @pytest.mark.parametrize("entries, failing, says", [
