@@ -36,7 +36,7 @@ def card_data(entry: CatalogEntry, license_record: dict, provenance: dict, licen
     return DatasetCardData(
         license=release["hub_license"],
         pretty_name=entry.title,
-        source_datasets=source_datasets(provenance["source"]) or None,
+        source_datasets=source_datasets(provenance["source"], provenance.get("derived_from")) or None,
         size_categories=[size_category(provenance["row_count"])],
         tags=["governed-snapshot", f"license-use:{license_info['use']}", "croissant"],
         configs=[{"config_name": "default", "data_files": data_files(provenance)}],
@@ -49,10 +49,13 @@ def data_files(provenance: dict) -> list[dict]:
     return [{"split": name, "path": f"data/{name}-*"} for name in published_splits(provenance)]
 
 
-def source_datasets(source: dict) -> list[str]:
+def source_datasets(source: dict, derived_from: list[dict] | None = None) -> list[str]:
     """What the card's `source_datasets` (dataset ids or URLs on the Hub) names: a Hub source's repo id, a public
     source's URL, else the catalog's homepage; nothing when none is known. provenance.json holds a source's `uri`
-    only when it is public, so a local path or a private address never reaches the card."""
+    only when it is public, so a local path or a private address never reaches the card. A derived dataset names
+    each published input as repo@tag."""
+    if derived_from:
+        return [f"{item['repo_id']}@{item['tag']}" for item in derived_from if item.get("repo_id") and item.get("tag")]
     uri = source.get("uri")
     if uri:
         return [uri.removeprefix("hf://datasets/")] if source["kind"] == "hub" else [uri]
@@ -138,7 +141,19 @@ def attribution_section(entry: CatalogEntry, license_record: dict) -> list[str]:
         "",
         *([f"Credit as the source asks: {CREDIT_LABEL_RE.sub('', credit)}", ""] if credit else []),
         *([f"Please cite: {entry.citation}", ""] if entry.citation else []),
+        *inputs_lines(license_record.get("derived_from") or []),
     ]
+
+
+def inputs_lines(derived_from: list[dict]) -> list[str]:
+    """A derived dataset's inputs, each where it is published and under which license."""
+    if not derived_from:
+        return []
+    return ["Built from these datasets; credit each as its card asks (their notices are in `NOTICE`):", "",
+            *[f"- {item['dataset_id']}: `{item['repo_id']}` at `{item['tag']}` ({item['license']})"
+              if item.get("repo_id")
+              else f"- {item['dataset_id']}: snapshot `{item['snapshot_id']}` ({item['license']}, not published)"
+              for item in derived_from], ""]
 
 
 def provenance_section(entry: CatalogEntry, license_record: dict, provenance: dict) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from assets.derived_catalog import DerivedQueryError, dependency_order, derived_problems, derived_query
 from assets.redaction import has_credentials, redact
 from assets.source_forms import (
     SPREADSHEET_FORMATS,
@@ -47,7 +48,7 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    kind: str  # file | http | hub
+    kind: str  # file | http | hub | derived
     path: str | None = None  # file: one file (absolute) or an archive; hub: one file inside the repo
     url: str | None = None  # http: one file or an archive
     repo_id: str | None = None
@@ -62,6 +63,8 @@ class Source:
     splits: tuple[SplitFiles, ...] = ()
     archive: str | None = None  # zip | tar | tar.gz | ...: the source is this archive's members
     configs: tuple[str, ...] = ()  # hub, no path: the dataset's configs to take (default: its default config)
+    query: str | None = None  # derived: one SELECT over catalog datasets (assets/derived.py)
+    inputs: tuple[str, ...] = ()  # derived: the dataset ids the query reads
 
     @property
     def whole_hub_dataset(self) -> bool:
@@ -74,6 +77,8 @@ class Source:
 
     def describe(self) -> str:
         """The catalog's source as it may be stored and shown: a URL without its credentials."""
+        if self.kind == "derived":
+            return f"query over {', '.join(self.inputs)}: {self.query}"
         if self.kind == "hub":
             return f"hf://datasets/{self.repo_id}@{self.revision}" + (f"/{self.path}" if self.path else "") \
                 + (f" configs {list(self.configs)}" if self.configs else "")
@@ -145,9 +150,11 @@ class CatalogEntry:
     creator: tuple[Creator, ...] = ()  # the data's creators, as the source credits them; none when not stated
 
 
-ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)}
+# An entry names where its data comes from in `source`, or (a derived dataset) the query that makes it in `derived`.
+ENTRY_FIELDS = {f.name for f in fields(CatalogEntry)} | {"derived"}
 # What a catalog's `source:` may say besides its kind; allow_private_network and data_root are the catalog's.
-SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root", "archive"} \
+SOURCE_FIELDS = {f.name for f in fields(Source)} - {"kind", "allow_private_network", "data_root", "archive", "query",
+                                                   "inputs"} \
     | {"members"}
 CSV_FIELDS = {f.name for f in fields(CsvOptions)}
 SHEET_FIELDS = {f.name for f in fields(SheetOptions)}
@@ -178,6 +185,10 @@ class Catalog:
         if not DATASET_ID.match(dataset_id):
             return f"{dataset_id!r} is not a valid dataset id: {ID_RULE}; no entry of the catalog {self.path} has it"
         return f"dataset {dataset_id!r} is not in the catalog {self.path}"
+
+    def in_dependency_order(self, dataset_ids: list[str]) -> list[str]:
+        """The ids with each derived dataset after those of its inputs that are among them."""
+        return dependency_order(dataset_ids, {entry.id: entry.source.inputs for entry in self.entries})
 
     @property
     def ids(self) -> list[str]:
@@ -228,6 +239,10 @@ def load_catalog(path: Path | None = None) -> Catalog:
             entries.pop(entry.id, None)
             continue
         entries[entry.id] = entry
+    derived = {entry.id: entry.source.inputs for entry in entries.values() if entry.source.kind == "derived"}
+    for dataset_id, problem in derived_problems(derived, set(entries), problems, path).items():
+        problems[dataset_id] = problem
+        entries.pop(dataset_id)
     return Catalog(path=path, policy=settings["policy"], entries=tuple(entries.values()), problems=problems,
                    invalid_ids=invalid_ids)
 
@@ -244,6 +259,18 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(ENTRY_FIELDS)}")
     fmt = raw.get("format")
     source = raw.get("source")
+    if "derived" in raw:
+        if "source" in raw:
+            raise CatalogError(f"{where}: give either source or derived (a query over catalog datasets), not both")
+        if fmt not in (None, "parquet"):
+            raise CatalogError(f"{where}: a derived dataset is its query's result, written as Parquet: leave out "
+                               f"format (or give parquet), got {fmt!r}")
+        try:
+            query, inputs = derived_query(raw["derived"], where)
+        except DerivedQueryError as error:
+            raise CatalogError(str(error)) from None
+        raw = {**raw, "format": "parquet", "source": Source(kind="derived", query=query, inputs=inputs)}
+        fmt, source = "parquet", raw["source"]
     if fmt is None and isinstance(source, dict) and source.get("kind") == "hub" and not source.get("path"):
         fmt = ""  # a Hub dataset taken whole: each file is read in its own format
     elif fmt not in FORMATS:
@@ -286,7 +313,7 @@ def _entry(raw: object, root: Path, settings: dict, index: int) -> CatalogEntry:
         id=dataset_id,
         title=str(raw["title"]),
         description=str(raw.get("description", "")).strip(),
-        source=_source(raw["source"], root, settings, where),
+        source=raw["source"] if isinstance(raw["source"], Source) else _source(raw["source"], root, settings, where),
         format=fmt,
         license=str(license_text) if license_text is not None else None,
         homepage=raw.get("homepage"),

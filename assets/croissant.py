@@ -125,7 +125,9 @@ def croissant_document(*, provenance: dict, license_record: dict, checks: list[d
         "distribution": [file_object(file) for file in files] + [
             file_set(name, split["files"]) for name, split in splits.items() if len(split["files"]) > 1],
         "recordSet": [record_set(name, split, provenance["columns"]) for name, split in splits.items()],
-        "prov:wasDerivedFrom": source_entity(provenance["source"]),
+        "prov:wasDerivedFrom": [source_entity(provenance["source"]),
+                                *(input_entity(item, dataset_url) for item in provenance.get("derived_from") or [])]
+        if provenance.get("derived_from") else source_entity(provenance["source"]),
         "prov:wasGeneratedBy": pipeline_activity(provenance, snapshot_created_at),
         **responsible_ai_fields(provenance, license_record, checks),
     }
@@ -233,10 +235,22 @@ def source_entity(source: dict) -> dict:
     return entity | {key: value for key, value in optional.items() if value}
 
 
+def input_entity(item: dict, dataset_url: str) -> dict:
+    """A derived dataset's input: its published snapshot (repo at tag, on the same Hub), else its snapshot id."""
+    hub_base = dataset_url.rsplit("/datasets/", 1)[0]
+    published = f"{hub_base}/datasets/{item['repo_id']}/tree/{quote(item['tag'])}" \
+        if item.get("repo_id") and item.get("tag") else None
+    return {"@type": "prov:Entity", "@id": published or f"urn:snapshot:{item['snapshot_id']}",
+            "name": f"{item['dataset_id']} snapshot {item['snapshot_id']}", "sha256": item["parquet_sha256"],
+            **({"url": published} if published else {}), "license": item["license"]}
+
+
 def source_label(source: dict) -> str:
     """How published text names the source: its public location, else its file name and why no more is said."""
     if source.get("uri"):
         return source["uri"]
+    if source["kind"] == "derived":
+        return source["name"]
     where = "a file on the publisher's machine" if source["kind"] == "file" else "on a non-public network"
     return f"{source['name']} ({where}; its location is not published)"
 

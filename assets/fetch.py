@@ -39,8 +39,22 @@ MAX_REDIRECTS = 5
 MAX_EVIDENCE_BYTES = 10 * 2**20  # a LICENSE or NOTICE is text: anything larger is not one
 
 
+GONE_STATUSES = (404, 410)
+
+
 class FetchError(RuntimeError):
-    """The source could not be fetched; the message names the source and the cause."""
+    """The source could not be fetched; the message names the source and the cause. `answer` is what upstream
+    said, when it said anything about the source itself: gone (404, 410, a Hub repo, revision or file that does not
+    exist, a local file missing) or error (401, 403, 5xx, a timeout: no news about the source); see
+    assets/upstream_gone.py."""
+
+    def __init__(self, message: str, *, answer: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.answer, self.status = answer, status
+
+
+def upstream_answer(status: int | None) -> str:
+    return "gone" if status in GONE_STATUSES else "error"
 
 
 @dataclass(frozen=True)
@@ -186,7 +200,8 @@ def _named(entry: CatalogEntry, fetcher, store: RawStore, known: KnownSource | N
     try:
         return fetcher(entry, store, known)
     except FetchError as error:
-        raise FetchError(str(error) if str(error).startswith(f"{entry.id}: ") else f"{entry.id}: {error}") from None
+        raise FetchError(str(error) if str(error).startswith(f"{entry.id}: ") else f"{entry.id}: {error}",
+                         answer=error.answer, status=error.status) from None
 
 
 def data_chunks(source: Source, chunks: Iterable[bytes]) -> Iterable[bytes]:
@@ -274,7 +289,7 @@ def _file_unchanged(path: Path, evidence_paths: dict[str, Path], known: KnownSou
 def fetch_file(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -> FetchedSource | None:
     path = _data_path(entry.source)
     if not path.is_file():
-        raise FetchError(f"{entry.id}: source file not found: {path}")
+        raise FetchError(f"{entry.id}: source file not found: {path}", answer="gone")
     evidence_paths = file_evidence(path)
     mtime = file_mtime(path)
     if known and _file_unchanged(path, evidence_paths, known):
@@ -300,15 +315,16 @@ def fetch_http(entry: CatalogEntry, store: RawStore, known: KnownSource | None) 
     try:
         with http_get(url, entry.source, conditional_headers(known)) as response:
             if response.status_code not in (200, 304):
-                raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}")
+                raise FetchError(f"{entry.id}: HTTP {response.status_code} {response.reason} fetching {shown}",
+                                 answer=upstream_answer(response.status_code), status=response.status_code)
             not_modified = response.status_code == 304
             if not not_modified:
                 refuse_html_response(response.headers.get("Content-Type"), shown, entry.format)
                 blob = store.put_chunks(data_chunks(entry.source, declared_length(response)))
                 etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
-        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {redact(str(error))}") \
-            from None
+        raise FetchError(f"{entry.id}: could not fetch {shown}: {type(error).__name__}: {redact(str(error))}",
+                         answer="error") from None
     if not_modified:  # 304 answers only a conditional request, so `known` is set
         # Only a changed LICENSE / NOTICE beside unchanged data makes the data worth fetching again.
         return fetch_http(entry, store, None) if evidence_changed_http(base, entry.source, known) else None
@@ -392,7 +408,7 @@ def fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -
         repo_files = {sibling.rfilename for sibling in info.siblings or []}
         if source.path not in repo_files:
             raise FetchError(f"{entry.id}: file {source.path!r} not found in Hub dataset "
-                             f"{source.repo_id} at {source.revision}")
+                             f"{source.repo_id} at {source.revision}", answer="gone")
         local = hf_hub_download(source.repo_id, source.path, repo_type="dataset", revision=commit)
         with open(local, "rb") as stream:
             blob = store.put_chunks(data_chunks(source, iter(lambda: stream.read(CHUNK), b"")))
@@ -404,7 +420,9 @@ def fetch_hub(entry: CatalogEntry, store: RawStore, known: KnownSource | None) -
                     evidence[name] = store.put_stream(stream)
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
+        # A repo, revision or file the Hub says does not exist (404) is gone; 401 / 403 / 5xx say nothing of it.
         raise FetchError(f"{entry.id}: Hub error {status} reading {source.describe()}: "
-                         f"{scrub_token(str(error).splitlines()[0])}") from None
+                         f"{scrub_token(str(error).splitlines()[0])}", answer=upstream_answer(status),
+                         status=status if isinstance(status, int) else None) from None
     return FetchedSource(entry.id, "hub", f"hf://datasets/{source.repo_id}", utc_now(), blob,
                          upstream_revision=commit, evidence=evidence)

@@ -32,6 +32,7 @@ from assets.fetch import (
     file_mtime,
     http_get,
     open_evidence,
+    upstream_answer,
     utc_now,
 )
 from assets.guards import SourceRefused, capped
@@ -88,7 +89,7 @@ def matched_files(source: Source) -> list[tuple[str, Path]]:
             files = [path for path in paths if path.is_file()]
             if not files:
                 what = "glob" if glob.has_magic(location) else "file"
-                raise FetchError(f"split {split.split}: {what} {location} matches no file")
+                raise FetchError(f"split {split.split}: {what} {location} matches no file", answer="gone")
             for path in files:
                 if source.data_root is not None and not path.resolve().is_relative_to(source.data_root):
                     raise SourceRefused(f"{path} resolves outside the catalog's data root {source.data_root}")
@@ -118,13 +119,14 @@ def _downloaded(entry: CatalogEntry, split: str, url: str, store: RawStore) -> I
     try:
         with http_get(resolved, entry.source, {}) as response:
             if response.status_code != 200:
-                raise FetchError(f"HTTP {response.status_code} {response.reason} fetching {redact(resolved)}")
+                raise FetchError(f"HTTP {response.status_code} {response.reason} fetching {redact(resolved)}",
+                                 answer=upstream_answer(response.status_code), status=response.status_code)
             refuse_html_response(response.headers.get("Content-Type"), redact(resolved), entry.format)
             blob = store.put_chunks(data_chunks(entry.source, declared_length(response)))
             etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except requests.RequestException as error:
-        raise FetchError(f"could not fetch {redact(resolved)}: {type(error).__name__}: {redact(str(error))}") \
-            from None
+        raise FetchError(f"could not fetch {redact(resolved)}: {type(error).__name__}: {redact(str(error))}",
+                         answer="error") from None
     refuse_html_file(Path(blob.path), shown, entry.format)
     _refuse_empty(entry, blob, shown)
     return InputFile(split, shown, blob, entry.format, last_modified=last_modified, etag=etag)
@@ -209,7 +211,8 @@ def _fetch_hub_dataset(entry: CatalogEntry, store: RawStore) -> FetchedSource:
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
         raise FetchError(f"Hub error {status} reading {source.describe()}: "
-                         f"{scrub_token(str(error).splitlines()[0])}") from None
+                         f"{scrub_token(str(error).splitlines()[0])}", answer=upstream_answer(status),
+                         status=status if isinstance(status, int) else None) from None
     return _with_manifest(entry, "hub", f"hf://datasets/{source.repo_id}", inputs, evidence, store,
                           upstream_revision=layout.commit_sha)
 

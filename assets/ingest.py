@@ -8,18 +8,21 @@ import dagster as dg
 from pydantic import Field
 
 from assets.catalog import CatalogEntry, load_catalog
-from assets.fetch import FetchedSource, KnownSource, RawStore, fetch
+from assets.derived import DerivedInputError, derived_record, input_snapshots, run_derived
+from assets.fetch import FetchedSource, FetchError, KnownSource, RawStore, fetch
+from assets.hub import HubTarget
 from assets.lineage import emits_lineage
 from assets.object_store import restore_raw_blobs, share_raw_blobs
 from assets.opt_out import (data_response_headers, data_urls, header_opt_outs, opt_out_record,
                             recorded_signals, site_opt_outs)
 from assets.partitions import dataset_partitions
+from assets.upstream_gone import fail_on_answer, note_present
 from assets.warehouse import Warehouse, as_json
 from assets.workfiles import remove_stale
 
 SOURCE_COLUMNS = ("dataset_id", "retrieved_at", "source_kind", "source_uri", "upstream_revision", "etag",
                   "last_modified", "size_bytes", "raw_sha256", "raw_path", "evidence", "run_id", "source_key",
-                  "checked_at", "unchanged", "inputs", "opt_out")
+                  "checked_at", "unchanged", "inputs", "opt_out", "derived_from")
 
 
 class RefreshConfig(dg.Config):
@@ -27,6 +30,11 @@ class RefreshConfig(dg.Config):
 
     force: bool = Field(default=False, description="Download the source again even when upstream reports it "
                                                    "unchanged (ETag / Last-Modified, Hub commit, file size+mtime).")
+    confirm_upstream_gone: bool = Field(default=False, description="The source is gone for good (this run must find "
+                                        "it gone too): apply the after-publishing policy now instead of waiting for "
+                                        "the policy's consecutive checks. Needs confirmed_by.")
+    confirmed_by: str | None = Field(default=None, description="Who confirms the upstream is gone (name or "
+                                                               "e-mail): recorded as the withdrawal's decider.")
 
 
 @dg.asset(
@@ -36,23 +44,40 @@ class RefreshConfig(dg.Config):
     kinds={"python"},
 )
 @emits_lineage
-def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: Warehouse,
+               hub: HubTarget) -> dg.MaterializeResult:
     """The dataset's source bytes as fetched: a local file, an HTTP(S) URL or a Hub dataset at a pinned
     revision, stored by sha256, with where, when and what (URL or repo, ETag / Last-Modified or Hub commit,
     size, sha256) and the LICENSE / NOTICE / README files found beside the data. Upstream is asked first
     whether anything changed since the last fetch; if not, nothing is downloaded and the last fetch stands.
     For an HTTP(S) source, the opt-out signals (robots.txt for AI crawlers, TDM reservations) are read every run,
-    changed data or not, and recorded with the source."""
+    changed data or not, and recorded with the source. A derived dataset's query runs (contained) over its inputs'
+    latest vetted snapshots, whose ids are recorded with the result. A source found gone (404, 410, no such Hub repo
+    or file) fails the run, flagged to the steward with its count of consecutive checks; once confirmed (the
+    policy's checks over its minimum time, or a steward's confirm_upstream_gone) the after-publishing policy acts on
+    the published repo (a license notice, or the data withdrawn from main)."""
     entry = load_catalog().get(context.partition_key)
+    if config.confirm_upstream_gone and not (config.confirmed_by or "").strip():
+        raise dg.Failure(description=f"{entry.id}: launchpad config of raw_source: confirm_upstream_gone needs "
+                                     "confirmed_by, who confirms it", allow_retries=False)
     left = remove_stale(warehouse.raw_dir, ".incoming-*")
     if left:
         context.log.info(f"removed downloads a killed run left in the raw store: {', '.join(left)}")
+    if entry.source.kind == "derived":
+        return derived_source(context, warehouse, entry)
     previous = last_fetch(warehouse, entry, restore=True)
     known = known_source(previous) if previous and not config.force else None
     site_signals, read = site_opt_outs(entry)  # first: a robots.txt that cannot be read fails before any download
-    with data_response_headers() as headers:
-        fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
+    try:
+        with data_response_headers() as headers:
+            fetched = fetch(entry, RawStore(warehouse.raw_dir), known)
+    except FetchError as error:
+        if error.answer is None:
+            raise
+        confirmed_by = config.confirmed_by.strip() if config.confirm_upstream_gone else None
+        fail_on_answer(context, warehouse, hub, entry, error, confirmed_by)
     checked_at = datetime.now(timezone.utc)
+    note_present(warehouse, entry, checked_at, context.run_id)
     opt_out = None
     if data_urls(entry):
         signals = site_signals + header_opt_outs(entry, headers, recorded_signals((previous or {}).get("opt_out")))
@@ -68,6 +93,25 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     share_raw_blobs(stored_files(row))  # OBJECT_STORE_URL: every blob of this fetch is also in the object store
     context.log.info(f"{entry.id}: {status}")
     return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
+
+
+def derived_source(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                   entry: CatalogEntry) -> dg.MaterializeResult:
+    """A derived dataset's raw bytes: its query's result over its inputs' latest vetted snapshots, made every run
+    (the same inputs and a query of fixed row order give the same bytes, so the same snapshot)."""
+    try:
+        inputs = input_snapshots(warehouse, entry)
+        fetched = run_derived(entry, inputs, RawStore(warehouse.raw_dir))
+    except DerivedInputError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    row = {**fetched_row(fetched, entry, context.run_id, datetime.now(timezone.utc)), "opt_out": None,
+           "derived_from": as_json(inputs)}
+    record_source(warehouse, row)
+    share_raw_blobs(stored_files(row))
+    status = "made from " + ", ".join(f"{i['dataset_id']} snapshot {i['snapshot_id']}" for i in inputs)
+    context.log.info(f"{entry.id}: {status}")
+    metadata = {**source_metadata(row, status), "derived_from": dg.MetadataValue.json(derived_record(inputs))}
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(row["raw_sha256"]))
 
 
 def last_fetch(warehouse: Warehouse, entry: CatalogEntry, restore: bool = False) -> dict | None:
@@ -108,7 +152,7 @@ def fetched_row(fetched: FetchedSource, entry: CatalogEntry, run_id: str, checke
         "raw_sha256": fetched.blob.sha256, "raw_path": fetched.blob.path,
         "evidence": as_json({name: blob.__dict__ for name, blob in fetched.evidence.items()}),
         "run_id": run_id, "source_key": entry.source.describe(), "checked_at": checked_at, "unchanged": False,
-        "inputs": as_json(fetched.inputs) if fetched.inputs else None,
+        "inputs": as_json(fetched.inputs) if fetched.inputs else None, "derived_from": None,
     }
 
 

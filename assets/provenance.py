@@ -1,10 +1,12 @@
 """Provenance: decide, from the gathered evidence and the dataset's policy, whether it may be published."""
 
+import dataclasses
 import json
 
 import dagster as dg
 
 from assets.catalog import load_catalog
+from assets.derived import derived_evidence, derived_record, published_name, recorded_inputs, withdrawn_inputs
 from assets.evidence import gather_evidence
 from assets.hub import HubTarget
 from assets.ingest import raw_source
@@ -40,11 +42,17 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
     publish, blocked or quarantine, with the reasons a steward reads. An opt-out read at ingest (robots.txt for
     AI crawlers, a TDM reservation) quarantines it, quoted, unless the sign-off names a permission granted to the
     organisation that publishes (the Hub namespace). A steward may launch it with another policy and / or a
-    sign-off (config); the override is recorded and holds for these source bytes."""
+    sign-off (config); the override is recorded and holds for these source bytes. A derived dataset's license is
+    the conjunction of its inputs' decided licenses (attribution to each, share-alike if any is), and an input
+    withdrawn or taken down blocks it."""
     entry = load_catalog().get(context.partition_key)
     source = latest_source(warehouse, entry.id, context.run_id)
-    evidence_files = {name: blob["path"] for name, blob in json.loads(source["evidence"]).items()}
-    evidence = gather_evidence(entry, evidence_files)
+    inputs = recorded_inputs(source)
+    if entry.source.kind == "derived":
+        evidence = derived_evidence(entry, inputs)
+    else:
+        evidence_files = {name: blob["path"] for name, blob in json.loads(source["evidence"]).items()}
+        evidence = gather_evidence(entry, evidence_files)
     try:
         override = current_override(config, warehouse, entry.id, source["raw_sha256"], context.run_id)
     except StewardReviewError as error:
@@ -55,6 +63,14 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
     opt_outs = [published_signal(signal) for signal in recorded_signals(source.get("opt_out"))]
     decision = opt_out_decision(decide(evidence.signals, load_policy(policy), sign_off=sign_off), opt_outs,
                                 hub.namespace)
+    withdrawn = withdrawn_inputs(warehouse, inputs)
+    if withdrawn:  # no sign-off releases it: the input itself may no longer be shared
+        decision = dataclasses.replace(decision, decision="blocked", reasons=[w["reason"] for w in withdrawn],
+                                       release=None)
+    if inputs and decision.license.attribution:
+        decision = dataclasses.replace(decision, obligations=[*decision.obligations, "credit every dataset it is "
+                                       "built from, as each one's card asks: " + "; ".join(
+                                           f"{item['dataset_id']} ({published_name(item)})" for item in inputs)])
     record = {
         **decision.to_dict(),
         "signals": [s.to_dict() for s in evidence.signals],
@@ -65,6 +81,8 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
         "source_sha256": source["raw_sha256"],
         "steward_override": override_record(override),
         "opt_out": as_published(json.loads(source["opt_out"])) if source.get("opt_out") else None,
+        **({"derived_from": derived_record(inputs)} if inputs else {}),
+        **({"inputs_withdrawn": withdrawn} if withdrawn else {}),
     }
     license_info = decision.license
     with warehouse.connect() as connection:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from assets.after_publishing import AfterPublishingOutcome, after_license_change
 from assets.card import render_card
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import file_sha256
@@ -63,7 +64,9 @@ PUBLISHED = dataset_check_spec(
     "published", asset="hub_release",
     description="Whether the dataset's current snapshot is on the Hub. Fails, naming why, for a dataset the gate "
                 "held back (blocked: its license forbids it; quarantined: it waits for a steward; its snapshot "
-                "not vetted): hub_release is then not materialised for that dataset, so it never looks published.",
+                "not vetted): hub_release is then not materialised for that dataset, so it never looks published. "
+                "For a dataset published before, it also says what became of its repo: license notice added or "
+                "withdrawn.",
 )
 
 
@@ -84,9 +87,11 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     snapshot whose license decision is `publish` and whose blocking checks passed is published, and only then is
     this asset materialised; otherwise its `published` check fails with the reason. Re-publishing a published
     snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
-    the previous tag as it was. After a takedown of some rows, the older snapshots holding them are purged
-    (their tags and main's history); a dataset taken down whole is never published again, and its repo keeps only
-    a card saying so (assets/takedown_hub.py)."""
+    the previous tag as it was. A dataset published before whose decision is now blocked or quarantine gets, once,
+    its policy's action on the repo's main (a license notice on the card, or the data withdrawn; tags kept): the
+    `published` check says which, and `governance.withdrawals` records it. After a takedown of some rows, the
+    older snapshots holding them are purged (their tags and main's history); a dataset taken down whole is never
+    published again, and its repo keeps only a card saying so (assets/takedown_hub.py)."""
     entry = load_catalog().get(context.partition_key)
     whole = whole_dataset_request(dataset_takedowns(entry.id))
     if whole:
@@ -96,10 +101,14 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     dataset_row = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [entry.id])
     refusal = publish_refusal(dataset_row, snapshot_row)
     if refusal:
-        # A policy outcome, not a fault: the step succeeds, the asset stays unmaterialised for this dataset.
-        context.log.warning(f"{entry.id}: not published: {refusal}")
+        # A policy outcome, not a fault: the step succeeds, the asset stays unmaterialised for this dataset. What
+        # was published before is handled by the policy: a license notice, or the data withdrawn from main.
+        after = after_decision_changed(entry, dataset_row, warehouse, hub, context.run_id)
+        said = f"{refusal}; {after.line()}" if after else refusal
+        context.log.warning(f"{entry.id}: not published: {said}")
         yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                  description=refusal, metadata={"reason": refusal, "snapshot_id": snapshot_id})
+                                  description=said, metadata={"reason": refusal, "snapshot_id": snapshot_id,
+                                                              **(after.metadata() if after else {})})
         return
     repo_id = hub.repo_id(entry.id)
     # Shards are written beside the snapshot, in a work folder the snapshot step removes if a killed run left it.
@@ -137,6 +146,19 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=True,
                               description=f"published as {repo_id}@{snapshot_id}",
                               metadata={"snapshot_id": snapshot_id, "hub_url": url})
+
+
+def after_decision_changed(entry: CatalogEntry, dataset_row: dict | None, warehouse: Warehouse, hub: HubTarget,
+                           run_id: str) -> AfterPublishingOutcome | None:
+    """The after-publishing action for a dataset no longer decided publish; a failed commit fails the step."""
+    if dataset_row is None or dataset_row["decision"] == "publish":
+        return None
+    try:
+        return after_license_change(hub, warehouse, entry, dataset_row, run_id)
+    except Exception as error:
+        reason = str(error) if isinstance(error, HubAccessError) else hub_error_message(error)
+        raise PublishError(f"{entry.id}: acting on the published repo after the license decision turned "
+                           f"{dataset_row['decision']} failed: {reason}") from None
 
 
 def publish_refusal(dataset_row: dict | None, snapshot_row: dict | None) -> str | None:

@@ -170,9 +170,14 @@ def decision_summary(license_record: dict) -> str:
 
 def build_inputs(provenance: dict) -> list[tuple[dict, dict]]:
     """The upstream files the snapshot was converted from, each with where it can be downloaded when the source is
-    public (an externalRef); a source of several files lists each of its inputs."""
+    public (an externalRef); a source of several files lists each of its inputs, a derived dataset its input
+    snapshots (each one's first split's Parquet sha256)."""
     source = provenance["source"]
     uri = source.get("uri")
+    if provenance.get("derived_from"):  # a derived dataset: the input snapshots its query read
+        return [({"name": f"{item['dataset_id']} snapshot {item['snapshot_id']}"
+                  + (f" ({item['repo_id']}@{item['tag']})" if item.get("repo_id") else ""),
+                  "sha256": item["parquet_sha256"]}, {}) for item in provenance["derived_from"]]
     if provenance.get("inputs"):
         return [(item, {}) for item in provenance["inputs"]]
     location = {"externalRef": [spdx.ExternalRef(externalRefType=spdx.ExternalRefType.altDownloadLocation,

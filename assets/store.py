@@ -11,6 +11,7 @@ import dagster as dg
 from assets import CODE_VERSION
 from assets.catalog import CatalogEntry, load_catalog
 from assets.convert import ConversionError, ParquetFile
+from assets.derived import derived_record, published_name, recorded_inputs
 from assets.fetch_many import input_name
 from assets.guards import is_public_url
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
@@ -228,6 +229,7 @@ def provenance_record(entry: CatalogEntry, source: dict, snapshot_id: str, split
             "origin": entry.origin,
         },
         "license": decision_record,
+        **({"derived_from": derived_record(recorded_inputs(source))} if recorded_inputs(source) else {}),
         # Each split's file under the name it is published by when it is one shard (assets/shards.py).
         "files": {shard_name(split, 0, 1): {"sha256": part.sha256, "size_bytes": part.path.stat().st_size}
                   for split, part in splits.items()},
@@ -253,6 +255,9 @@ def source_location(entry: CatalogEntry, source: dict) -> dict:
     local file or a URL on a loopback, private or link-local network never leaves the machine: the steward finds
     its full location in governance.sources."""
     kind, uri = source["source_kind"], source["source_uri"]
+    if kind == "derived":  # the query is the steward's catalog text: published, so the result can be re-made
+        inputs = ", ".join(f"{item['dataset_id']} ({published_name(item)})" for item in recorded_inputs(source))
+        return {"kind": kind, "name": f"DuckDB query over {inputs}", "query": entry.source.query}
     if kind == "file":
         name = Path(uri).name
     elif kind == "http":

@@ -65,6 +65,9 @@ ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS inputs JSON;
 -- opt_out: an HTTP(S) source's opt-out signals as this run read them (robots.txt, TDMRep), re-read every run:
 -- {checked_at, signals: [{kind, url, quote, applies_to, agents}], read: [{url, status}]}. NULL for other sources.
 ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS opt_out JSON;
+-- derived_from: a derived dataset's inputs as its query read them (assets/derived.py): each one's dataset id, snapshot
+-- id, published repo and tag, decided license and attribution. NULL for a fetched source.
+ALTER TABLE governance.sources ADD COLUMN IF NOT EXISTS derived_from JSON;
 CREATE TABLE IF NOT EXISTS governance.snapshots (
     snapshot_id VARCHAR PRIMARY KEY,
     dataset_id VARCHAR,

@@ -20,6 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from licenses.after_publishing import AfterPublishing, AfterPublishingError, after_publishing_rules
 from licenses.classify import classify
 from licenses.copyright import copyright_holders, extract_copyright
 from licenses.evidence import LicenseSignal, reconcile
@@ -69,6 +70,7 @@ class Policy:
     traits: dict[str, Rule]
     conflict: Rule
     no_evidence: Rule
+    after_publishing: AfterPublishing = AfterPublishing()  # notice or withdraw; when upstream counts as gone
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,15 @@ def load_policy(name: str = "default") -> Policy:
         traits={t: _rule(traits[t], f"policy {path.name}, trait {t}") for t in TRAITS},
         conflict=_rule(raw.get("conflict"), f"policy {path.name}, conflict"),
         no_evidence=_rule(raw.get("no_evidence"), f"policy {path.name}, no_evidence"),
+        after_publishing=_after_publishing(raw.get("after_publishing"), f"policy {path.name}"),
     )
+
+
+def _after_publishing(raw: object, where: str) -> AfterPublishing:
+    try:
+        return after_publishing_rules(raw, where)
+    except AfterPublishingError as error:
+        raise PolicyError(str(error)) from None
 
 
 def license_traits(info: LicenseInfo) -> list[str]:

@@ -6,10 +6,12 @@ minutes a run costs, so the nightly on an unchanged catalog does no work."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import dagster as dg
 
 from assets.catalog import CatalogEntry
+from assets.derived import inputs_changed
 from assets.fetch import upstream_unchanged
 from assets.ingest import known_source, last_fetch
 from assets.opt_out import data_response_headers, opt_outs_changed
@@ -50,6 +52,10 @@ def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: Ca
     fetched = last_fetch(warehouse, entry)
     if fetched is None:
         return "no stored fetch of this source"
+    if entry.source.kind == "derived":  # made from its inputs' snapshots: nothing upstream to ask
+        decided = warehouse.fetch_one("SELECT decision_record FROM governance.datasets WHERE dataset_id = ?",
+                                      [entry.id])
+        return inputs_changed(warehouse, entry, fetched, json.loads(decided["decision_record"]) if decided else None)
     with data_response_headers() as headers:
         unchanged = upstream_unchanged(entry, known_source(fetched))
     if not unchanged:

@@ -1,6 +1,6 @@
 """The main command: run the governed path for every catalog dataset and print a per-dataset summary.
 
-    uv run python -m pipelines.run [--dataset ID ...] [--force]
+    uv run python -m pipelines.run [--dataset ID ...] [--force] [--confirm-upstream-gone STEWARD]
 
 Without HF_ENDPOINT it starts the project's loopback Hub and publishes there."""
 
@@ -26,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
     parser.add_argument("--force", action="store_true",
                         help="download every source again, even when upstream reports it unchanged")
+    parser.add_argument("--confirm-upstream-gone", metavar="STEWARD",
+                        help="a steward confirms the --dataset's upstream is gone (this run must find it gone): its "
+                             "after-publishing policy applies now, recorded as decided by STEWARD")
     args = parser.parse_args(argv)
+    if args.confirm_upstream_gone and not args.dataset:
+        parser.error("--confirm-upstream-gone needs --dataset: a steward confirms one dataset's upstream at a time")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the summary is the output
     warehouse_path = Path(os.environ.setdefault("WAREHOUSE_PATH", "data/warehouse.duckdb"))
@@ -52,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
             failures |= {dataset_id: reason for dataset_id, reason in started.seed_failures.items()
                          if dataset_id in requested}
-            outcomes = run_datasets(catalog, [d for d in requested if d not in failures], force=args.force)
+            # A derived dataset's inputs run first, so it is made from their snapshots of this run.
+            runnable = catalog.in_dependency_order([d for d in requested if d not in failures])
+            outcomes = run_datasets(catalog, runnable, force=args.force,
+                                    confirmed_by=args.confirm_upstream_gone)
     except ServiceStartError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -62,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(outcome["error"] for outcome in outcomes.values()) else 0
 
 
-def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) -> dict[str, dict]:
+def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False,
+                 confirmed_by: str | None = None) -> dict[str, dict]:
     """Each dataset's outcome, by id, in order."""
     if not dataset_ids:
         return {}
@@ -75,7 +84,8 @@ def run_datasets(catalog: Catalog, dataset_ids: list[str], force: bool = False) 
     with dg.DagsterInstance.get() if "DAGSTER_HOME" in os.environ else dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("datasets", dataset_ids)
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}},
-                      "ops": {"raw_source": {"config": {"force": force}}}}
+                      "ops": {"raw_source": {"config": {"force": force, "confirm_upstream_gone": bool(confirmed_by),
+                                                        "confirmed_by": confirmed_by}}}}
         outcomes = {}
         for dataset_id in dataset_ids:
             result = job.execute_in_process(partition_key=dataset_id, instance=instance, raise_on_error=False,

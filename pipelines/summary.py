@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from assets.after_publishing import AfterPublishingOutcome, action_in_force
 from assets.store import latest_checks
 from assets.takedown_purge import dataset_taken_down
 from assets.warehouse import Warehouse
@@ -13,16 +14,23 @@ COLUMNS = ("dataset", "license", "decision", "checks", "snapshot", "outcome")
 
 
 def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, run_id: str | None = None) -> dict:
-    """One dataset's outcome. With the run's id, a run that made no new snapshot says since when nothing changed."""
+    """One dataset's outcome. With the run's id, a run that made no new snapshot says since when nothing changed.
+    A published dataset acted on since its last publish (a license notice, a withdrawal) says so, never published."""
     dataset = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [dataset_id]) or {}
     snapshot = warehouse.fetch_one("SELECT * FROM governance.latest_snapshots WHERE dataset_id = ?",
                                    [dataset_id]) or {}
     checks = latest_checks(warehouse, snapshot["snapshot_id"]) if snapshot else []
+    in_force = action_in_force(warehouse, dataset_id)
+    after = AfterPublishingOutcome(in_force, None).line() if in_force else None
     taken_down = dataset_taken_down(warehouse, dataset_id)
     if error:
         outcome = f"FAILED: {error}"
     elif taken_down:
         outcome = f"taken down ({taken_down})"
+    elif after and dataset.get("decision") not in (None, "publish"):
+        outcome = f"not published: {dataset['decision_reason']}; {after}"
+    elif after:  # upstream confirmed gone, say: what was published is no longer on main as it was
+        outcome = after
     elif snapshot.get("published_tag"):
         outcome = f"published {snapshot['published_repo']}@{snapshot['published_tag']}"
     elif dataset.get("decision") and dataset["decision"] != "publish":

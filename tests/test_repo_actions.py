@@ -5,43 +5,27 @@ purged by a takedown fails verify naming the request and the snapshot to use ins
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 from huggingface_hub import DatasetCard, HfApi, hf_hub_download
 
 from assets.publication_status import PublicationAction, recorded_actions, status_document
 from assets.repo_actions import action_card, commit_action, current_card
 from assets.warehouse import Warehouse
 from pipelines.local_services import environment
-from pipelines.run import main as run_main
 from pipelines.verify import main as verify_main
+from tests.fixture_dataset import publish_cc_by_csv
 
-PROJECT = Path(__file__).resolve().parent.parent
-BUNDLED_LICENSE = PROJECT / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
 
 
 @pytest.fixture
 def published(tmp_path) -> dict:
     """A CC-BY-4.0 dataset published once by the main command."""
-    data = tmp_path / "catalog" / "data"
-    data.mkdir(parents=True)
-    (data / "counts.csv").write_text("id,count\n1,10\n2,20\n3,30\n")
-    shutil.copy(BUNDLED_LICENSE, data / "LICENSE")
-    (data / "NOTICE").write_text("Copyright 2022 Bird Count Society.\nCounts by the Bird Count Society.\n")
-    (tmp_path / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [{
-        "id": "counts", "title": "Bird counts (fixture)", "format": "csv", "license": "CC-BY-4.0",
-        "key_columns": ["id"], "source": {"kind": "file", "path": "data/counts.csv"}}]}))
-    env = {"CATALOG_PATH": str(tmp_path / "catalog" / "catalog.yaml"),
-           "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "HUB_NAMESPACE": f"actions-{uuid.uuid4().hex[:8]}"}
-    with environment(**env):
-        assert run_main(["--dataset", "counts"]) == 0
-        warehouse = Warehouse(path=env["WAREHOUSE_PATH"])
-        tag = warehouse.fetch_one("SELECT published_tag FROM governance.snapshots")["published_tag"]
-        yield {"repo_id": f"{env['HUB_NAMESPACE']}/counts", "tag": tag, "warehouse": warehouse}
+    published = publish_cc_by_csv(tmp_path, "counts", "id,count\n1,10\n2,20\n3,30\n",
+                                  "Copyright 2022 Bird Count Society.\nCounts by the Bird Count Society.\n")
+    with environment(**published["env"]):
+        yield {**published, "warehouse": Warehouse(path=published["env"]["WAREHOUSE_PATH"])}
 
 
 def action(published: dict, kind: str, **fields) -> PublicationAction:

@@ -8,13 +8,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import shutil
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 from huggingface_hub import snapshot_download
 
 from assets.catalog import Creator
@@ -24,11 +21,9 @@ from assets.spdx_document import spdx_json, spdx_problems
 from licenses import decide, load_policy
 from licenses.evidence import signal
 from licenses.policy import SignOff
-from pipelines.local_services import environment
-from pipelines.run import main as run_main
 from pipelines.verify import verify_files
+from tests.fixture_dataset import publish_cc_by_csv
 
-BUNDLED_LICENSE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
 NOT_IN_THE_PACKAGE = {"README.md", "croissant.json", "spdx.json", ".gitattributes"}  # they describe the package
 
 
@@ -37,23 +32,12 @@ def snapshot_folder(tmp_path_factory) -> Path:
     """A CC-BY-4.0 CSV dataset (LICENSE and NOTICE beside it, two creators) published by the main command and
     downloaded at its tag."""
     root = tmp_path_factory.mktemp("spdx")
-    data = root / "catalog" / "data"
-    data.mkdir(parents=True)
-    (data / "gauges.csv").write_text("id,river,level\n1,north,1.5\n2,south,2.25\n3,east,0.5\n")
-    shutil.copy(BUNDLED_LICENSE, data / "LICENSE")
-    (data / "NOTICE").write_text("Copyright 2023 River Survey Ltd.\nGauges by River Survey Ltd.\n")
-    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [{
-        "id": "gauges", "title": "River gauges (fixture)", "format": "csv", "license": "CC-BY-4.0",
-        "key_columns": ["id"], "source": {"kind": "file", "path": "data/gauges.csv"},
-        "creator": [{"name": "River Survey Ltd."}, {"name": "Ada Example", "type": "person"}]}]}))
-    env = {"CATALOG_PATH": str(root / "catalog" / "catalog.yaml"), "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-           "HUB_NAMESPACE": f"spdx-{uuid.uuid4().hex[:8]}"}
-    with environment(**env):
-        assert run_main(["--dataset", "gauges"]) == 0
-        tag = json.loads((next((root / "snapshots" / "gauges").iterdir()) / "provenance.json").read_text())[
-            "snapshot_id"]
-        yield Path(snapshot_download(f"{env['HUB_NAMESPACE']}/gauges", repo_type="dataset", revision=tag,
-                                     local_dir=root / "download"))
+    published = publish_cc_by_csv(root, "gauges", "id,river,level\n1,north,1.5\n2,south,2.25\n3,east,0.5\n",
+                                  "Copyright 2023 River Survey Ltd.\nGauges by River Survey Ltd.\n",
+                                  title="River gauges (fixture)",
+                                  creator=[{"name": "River Survey Ltd."}, {"name": "Ada Example", "type": "person"}])
+    return Path(snapshot_download(published["repo_id"], repo_type="dataset", revision=published["tag"],
+                                  local_dir=root / "download"))
 
 
 @pytest.fixture(scope="module")

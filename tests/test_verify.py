@@ -14,44 +14,28 @@ import shutil
 import socket
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from huggingface_hub import CommitOperationAdd, HfApi, close_session, hf_hub_download
 
 from assets import DATA_FILE
 from pipelines.verify import main as verify_main
 from pipelines.verify import verify_files
-from pipelines.local_services import environment
-from pipelines.run import main as run_main
 from tests.conftest import WRITE_TOKEN
+from tests.fixture_dataset import publish_cc_by_csv
 
 PROJECT = Path(__file__).resolve().parent.parent
-BUNDLED_LICENSE = PROJECT / "catalog" / "data" / "mauna-loa-co2" / "LICENSE"
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> dict:
     """A CC-BY-4.0 CSV dataset with LICENSE and NOTICE, published once by the main command."""
-    root = tmp_path_factory.mktemp("verify")
-    data = root / "catalog" / "data"
-    data.mkdir(parents=True)
-    (data / "counts.csv").write_text("id,count\n1,10\n2,20\n3,30\n")
-    shutil.copy(BUNDLED_LICENSE, data / "LICENSE")
-    (data / "NOTICE").write_text("Copyright 2022 Bird Count Society.\nCounts by the Bird Count Society.\n")
-    (root / "catalog" / "catalog.yaml").write_text(yaml.safe_dump({"datasets": [{
-        "id": "counts", "title": "Bird counts (fixture)", "format": "csv", "license": "CC-BY-4.0",
-        "key_columns": ["id"], "source": {"kind": "file", "path": "data/counts.csv"}}]}))
-    env = {"CATALOG_PATH": str(root / "catalog" / "catalog.yaml"), "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-           "HUB_NAMESPACE": f"verify-{uuid.uuid4().hex[:8]}"}
-    with environment(**env):
-        assert run_main(["--dataset", "counts"]) == 0
-    tag = json.loads((next((root / "snapshots" / "counts").iterdir()) / "provenance.json").read_text())["snapshot_id"]
-    return {"repo_id": f"{env['HUB_NAMESPACE']}/counts", "tag": tag}
+    return publish_cc_by_csv(tmp_path_factory.mktemp("verify"), "counts", "id,count\n1,10\n2,20\n3,30\n",
+                             "Copyright 2022 Bird Count Society.\nCounts by the Bird Count Society.\n",
+                             title="Bird counts (fixture)")
 
 
 def tag_a_change(repo_id: str, tag: str, operations: list) -> None:
