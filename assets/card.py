@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from assets.catalog import CatalogEntry, Creator
+from assets.catalog_entry import CatalogEntry, Creator
 from assets.croissant import PublishedFile, checks_summary, conversion_changes, source_label
 from assets.splits import published_splits
 from licenses.release import license_file_name

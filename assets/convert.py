@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.catalog import CsvOptions
+from assets.catalog_entry import CsvOptions
 from assets.column_names import column_renames, json_names, parquet_names
 from assets.csv_source import (
     CSV_METADATA_KEY,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
-from assets.catalog import Creator
+from assets.catalog_entry import Creator
 from assets.splits import published_splits
 from licenses.known import spdx_url
 from licenses.release import license_file_name

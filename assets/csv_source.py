@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.catalog import CsvOptions
+from assets.catalog_entry import CsvOptions
 
 CSV_METADATA_KEY = "open_data_governance:csv"  # Parquet key-value metadata: how the CSV was read
 # Encodings (canonical Python codec names) DuckDB reads, with DuckDB's name for each.

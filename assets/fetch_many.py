@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from assets.archives import ArchiveError, archive_evidence, extract_members
-from assets.catalog import CatalogEntry, Source, expand_env
+from assets.catalog_entry import CatalogEntry, Source, expand_env
 from assets.fetch import (
     CHUNK,
     EVIDENCE_NAMES,

@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 
-from assets.catalog import SECRET_VARIABLE, CatalogEntry, load_catalog
+from assets.catalog import CatalogEntry, load_catalog
+from assets.catalog_entry import SECRET_VARIABLE
 from assets.redaction import REDACTED, redact
 from assets.warehouse import Warehouse
 

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-from assets.catalog import CatalogEntry, expand_env
+from assets.catalog_entry import CatalogEntry, expand_env
 from assets.guards import SourceRefused, is_public_url
 from assets.redaction import redact
 from licenses.opt_out import (

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from spdx_python_model import v3_0_1 as spdx
 
-from assets.catalog import Creator
+from assets.catalog_entry import Creator
 from assets.croissant import PARQUET, PublishedFile, source_label
 
 SPDX_FILE = "spdx.json"

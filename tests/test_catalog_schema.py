@@ -13,16 +13,14 @@ import yaml
 from assets.catalog import (
     BUNDLED_CATALOG,
     CATALOG_FIELDS,
-    CSV_FIELDS,
     DATASET_ID,
     ENTRY_FIELDS,
     FORMATS,
-    SHEET_FIELDS,
-    SOURCE_FIELDS,
-    SOURCE_KINDS,
     CatalogError,
     load_catalog,
 )
+from assets.catalog_options import CSV_FIELDS, SHEET_FIELDS
+from assets.catalog_source import SOURCE_FIELDS, SOURCE_KINDS
 
 SCHEMA = json.loads((BUNDLED_CATALOG.parent / "catalog.schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from assets import csv_source
-from assets.catalog import CsvOptions, load_catalog
+from assets.catalog import load_catalog
+from assets.catalog_entry import CsvOptions
 from assets.convert import ConversionError, to_parquet
 from assets.identity import snapshot_id_for_decision
 from checks.governance import DatasetRecord, csv_header, open_snapshot, run_governance

@@ -6,7 +6,8 @@ import dataclasses
 
 import yaml
 
-from assets.catalog import Creator, load_catalog
+from assets.catalog import load_catalog
+from assets.catalog_entry import Creator
 from assets.identity import snapshot_id_for_decision
 
 SHA = "ab" * 32

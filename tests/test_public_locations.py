@@ -18,7 +18,8 @@ import yaml
 from huggingface_hub import DatasetCard, snapshot_download
 
 from assets.card import source_datasets
-from assets.catalog import BUNDLED_CATALOG, CatalogError, Creator, load_catalog
+from assets.catalog import BUNDLED_CATALOG, CatalogError, load_catalog
+from assets.catalog_entry import Creator
 from assets.croissant import source_entity
 from assets.guards import is_public_url
 from assets.hub import HubAccessError, HubTarget

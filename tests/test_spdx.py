@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import snapshot_download
 
-from assets.catalog import Creator
+from assets.catalog_entry import Creator
 from assets.convert import file_sha256
 from assets.croissant import PARQUET, PublishedFile
 from assets.spdx_document import spdx_json, spdx_problems
