@@ -16,6 +16,7 @@ from assets.object_store import restore_raw_blobs, share_raw_blobs
 from assets.opt_out import (data_response_headers, data_urls, header_opt_outs, opt_out_record,
                             recorded_signals, site_opt_outs)
 from assets.partitions import dataset_partitions
+from assets.takedowns import TakedownRequest, dataset_takedowns, whole_dataset_request
 from assets.upstream_gone import fail_on_answer, note_present
 from assets.warehouse import Warehouse, as_json
 from assets.workfiles import remove_stale
@@ -55,8 +56,13 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     latest vetted snapshots, whose ids are recorded with the result. A source found gone (404, 410, no such Hub repo
     or file) fails the run, flagged to the steward with its count of consecutive checks; once confirmed (the
     policy's checks over its minimum time, or a steward's confirm_upstream_gone) the after-publishing policy acts on
-    the published repo (a license notice, or the data withdrawn from main)."""
+    the published repo (a license notice, or the data withdrawn from main). A dataset taken down whole (a takedown
+    request with no `rows`) is not fetched at all: nothing is asked of its source and nothing is stored; the step
+    succeeds and its `status` names the request."""
     entry = load_catalog().get(context.partition_key)
+    whole = whole_dataset_request(dataset_takedowns(entry.id))
+    if whole:
+        return taken_down_result(context, whole, "source not fetched")
     if config.confirm_upstream_gone and not (config.confirmed_by or "").strip():
         raise dg.Failure(description=f"{entry.id}: launchpad config of raw_source: confirm_upstream_gone needs "
                                      "confirmed_by, who confirms it", allow_retries=False)
@@ -93,6 +99,17 @@ def raw_source(context: dg.AssetExecutionContext, config: RefreshConfig, warehou
     share_raw_blobs(stored_files(row))  # OBJECT_STORE_URL: every blob of this fetch is also in the object store
     context.log.info(f"{entry.id}: {status}")
     return dg.MaterializeResult(metadata=source_metadata(row, status), data_version=dg.DataVersion(row["raw_sha256"]))
+
+
+def taken_down_result(context: dg.AssetExecutionContext, request: TakedownRequest,
+                      what: str) -> dg.MaterializeResult:
+    """The step of a dataset taken down whole: a policy outcome, not a fault, so it succeeds (the snapshot step
+    still deletes what the warehouse holds of the dataset, hub_release keeps its repo taken down) and says why."""
+    status = f"taken down ({request.request_id}): {what}"
+    context.log.warning(f"{request.dataset_id}: {status}; {request.label}")
+    return dg.MaterializeResult(metadata={"status": status, "takedown_request": request.request_id,
+                                          "takedown_file": request.file.name},
+                                data_version=dg.DataVersion(f"taken-down-{request.request_id}"))
 
 
 def derived_source(context: dg.AssetExecutionContext, warehouse: Warehouse,

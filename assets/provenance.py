@@ -9,7 +9,7 @@ from assets.catalog import load_catalog
 from assets.derived import derived_evidence, derived_record, published_name, recorded_inputs, withdrawn_inputs
 from assets.evidence import gather_evidence
 from assets.hub import HubTarget
-from assets.ingest import raw_source
+from assets.ingest import raw_source, taken_down_result
 from assets.lineage import emits_lineage
 from assets.partitions import dataset_partitions
 from assets.steward import (
@@ -20,6 +20,7 @@ from assets.steward import (
     policy_and_sign_off,
 )
 from assets.opt_out import as_published, published_signal, recorded_signals
+from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from licenses import LicenseRelease, decide, load_policy
 from licenses.opt_out import opt_out_decision
@@ -44,8 +45,12 @@ def license_decision(context: dg.AssetExecutionContext, config: StewardReview, w
     organisation that publishes (the Hub namespace). A steward may launch it with another policy and / or a
     sign-off (config); the override is recorded and holds for these source bytes. A derived dataset's license is
     the conjunction of its inputs' decided licenses (attribution to each, share-alike if any is), and an input
-    withdrawn or taken down blocks it."""
+    withdrawn or taken down blocks it. A dataset taken down whole is not decided again: its last decision stays on
+    record."""
     entry = load_catalog().get(context.partition_key)
+    whole = whole_dataset_request(dataset_takedowns(entry.id))
+    if whole:
+        return taken_down_result(context, whole, "no license decision made")
     source = latest_source(warehouse, entry.id, context.run_id)
     inputs = recorded_inputs(source)
     if entry.source.kind == "derived":

@@ -1,7 +1,8 @@
 """Whether a dataset needs its nightly run: only when something a run depends on changed since its last
 successful run, or that run did not succeed. Asking costs a file stat, one conditional HTTP request (and, for an
 HTTP source, its host's robots.txt and tdmrep.json, for opt-outs) or one Hub API call per dataset, against the
-minutes a run costs, so the nightly on an unchanged catalog does no work."""
+minutes a run costs, so the nightly on an unchanged catalog does no work. A dataset taken down whole costs
+nothing: once a run took it down, nothing is asked of its source."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from assets.derived import inputs_changed
 from assets.fetch import upstream_unchanged
 from assets.ingest import known_source, last_fetch
 from assets.opt_out import data_response_headers, opt_outs_changed
-from assets.takedowns import dataset_takedowns
+from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import Warehouse, fingerprint
 from checks.suite import load_suite
 from licenses.policy import load_policy
@@ -49,6 +50,9 @@ def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: Ca
         return f"last run {runs[0].status.value.lower()}"
     if runs[0].tags.get(INPUTS_TAG) != inputs:
         return "catalog entry, license policy, suite or takedown requests changed since the last run"
+    # Taken down whole: that successful run took it down (on the Hub too), and its source is never asked again.
+    if whole_dataset_request(dataset_takedowns(entry.id)):
+        return None
     fetched = last_fetch(warehouse, entry)
     if fetched is None:
         return "no stored fetch of this source"
