@@ -47,7 +47,7 @@ def nightly_derived(context: dg.SensorEvaluationContext, warehouse: Warehouse) -
     decided: dict[str, str] = cursor["decided"] if cursor.get("night") == night else {}
     newest: dict[str, dg.DagsterRun] = {}
     for run in context.instance.get_runs(dg.RunsFilter(job_name=refresh_dataset.name, tags={NIGHT_TAG: night})):
-        newest.setdefault(run.tags["dataset"], run)  # newest first: a re-execution stands for the night
+        newest.setdefault(run.tags.get("dagster/partition"), run)  # newest first: a re-execution stands for the night
     scheduled = {dataset_id for dataset_id, run in newest.items() if SCHEDULED_TAG in run.tags}
     expected = max((int(run.tags[SCHEDULED_TAG]) for run in newest.values() if SCHEDULED_TAG in run.tags), default=0)
     if len(scheduled) < expected:  # the schedule's tick is still creating its runs: an input may be among them
