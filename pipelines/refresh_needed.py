@@ -11,7 +11,7 @@ import json
 
 import dagster as dg
 
-from assets.catalog import CatalogEntry
+from assets.catalog import Catalog, CatalogEntry
 from assets.derived import inputs_changed
 from assets.fetch import upstream_unchanged
 from assets.ingest import known_source, last_fetch
@@ -37,6 +37,19 @@ def refresh_inputs(entry: CatalogEntry) -> str:
     takedowns = [{"request": request.request_id, "rows": None if request.whole_dataset else request.predicate()}
                  for request in dataset_takedowns(entry.id)]
     return fingerprint(inputs | ({"takedowns": takedowns} if takedowns else {}))
+
+
+def judged(instance: dg.DagsterInstance, warehouse: Warehouse, catalog: Catalog,
+           dataset_id: str) -> tuple[str | None, dict[str, str]]:
+    """Why the dataset needs a run now (None: it does not) and the fingerprint tag its run carries. A broken entry,
+    policy or suite needs a run: the run reports what is wrong."""
+    tags: dict[str, str] = {}
+    try:
+        entry = catalog.get(dataset_id)
+        tags[INPUTS_TAG] = refresh_inputs(entry)
+        return refresh_reason(instance, warehouse, entry, tags[INPUTS_TAG]), tags
+    except ValueError as error:
+        return f"cannot judge: {error}", tags
 
 
 def refresh_reason(instance: dg.DagsterInstance, warehouse: Warehouse, entry: CatalogEntry,

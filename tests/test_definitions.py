@@ -22,7 +22,7 @@ def test_definitions_load_and_validate():
         == {"datasets"}
     assert defs.resolve_job_def("refresh_dataset").partitions_def.name == "datasets"
     assert {s.name for s in repository.schedule_defs} == {"nightly_refresh"}
-    assert {s.name for s in repository.sensor_defs} == {"catalog_sensor"}
+    assert {s.name for s in repository.sensor_defs} == {"catalog_sensor", "nightly_derived"}
     dg.Definitions.validate_loadable(defs)
 
 
@@ -30,6 +30,7 @@ def test_schedule_sensor_and_job_say_what_they_do_and_the_job_lists_its_steps_in
     repository = defs.get_repository_def()
     assert "02:00 UTC" in repository.get_schedule_def("nightly_refresh").description
     assert "partition per catalog entry" in repository.get_sensor_def("catalog_sensor").description
+    assert "once every such input's run has finished" in repository.get_sensor_def("nightly_derived").description
     description = defs.resolve_job_def("refresh_dataset").description
     steps = ["raw_source", "license_decision", "snapshot", "expectation_suite", "hub_release"]
     assert [description.index(step) for step in steps] == sorted(description.index(step) for step in steps)
