@@ -32,7 +32,7 @@ from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
 from assets.spdx_document import SPDX_FILE, spdx_json
 from assets.splits import SplitFile, snapshot_splits
 from assets.store import latest_checks, run_snapshot, snapshot
-from assets.takedown_hub import purge_after_publish, taken_down_check
+from assets.takedown_hub import taken_down_check
 from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import Warehouse
 from assets.workfiles import held_folder
@@ -89,9 +89,9 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
     the previous tag as it was. A dataset published before whose decision is now blocked or quarantine gets, once,
     its policy's action on the repo's main (a license notice on the card, or the data withdrawn; tags kept): the
-    `published` check says which, and `governance.withdrawals` records it. After a takedown of some rows, the
-    older snapshots holding them are purged (their tags and main's history); a dataset taken down whole is never
-    published again, and its repo keeps only a card saying so (assets/takedown_hub.py)."""
+    `published` check says which, and `governance.withdrawals` records it. Published snapshots holding
+    taken-down rows are purged by the snapshot step, before checks (assets/store.py); a dataset taken down whole
+    is never published again, and its repo keeps only a card saying so (assets/takedown_hub.py)."""
     entry = load_catalog().get(context.partition_key)
     whole = whole_dataset_request(dataset_takedowns(entry.id))
     if whole:
@@ -133,14 +133,10 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
-    moved, takedowns = purge_after_publish(context, api, warehouse, entry, repo_id, snapshot_id)
-    if moved:  # the tag now names the commit after main's history was squashed
-        commit_oid, new_commit = moved, True
-        record_publish_success(warehouse, snapshot_id, repo_id, commit_oid)
     url = dg.MetadataValue.url(f"{hub_url}/datasets/{repo_id}/tree/{snapshot_id}")
     yield dg.MaterializeResult(
         metadata={"new_commit": new_commit, "repo_id": repo_id, "tag": snapshot_id, "commit": commit_oid,
-                  "files": sorted(release.files), "hub_url": url, "dagster/uri": url, **takedowns},
+                  "files": sorted(release.files), "hub_url": url, "dagster/uri": url},
         data_version=dg.DataVersion(commit_oid),
     )
     yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=True,

@@ -14,6 +14,7 @@ from assets.convert import ConversionError, ParquetFile
 from assets.derived import derived_record, published_name, recorded_inputs
 from assets.fetch_many import input_name
 from assets.guards import is_public_url
+from assets.hub import HubTarget
 from assets.identity import SNAPSHOT_FORMAT, snapshot_id_for_decision
 from assets.lineage import emits_lineage
 from assets.object_store import share_snapshot, sync_snapshot
@@ -23,9 +24,10 @@ from assets.shards import shard_name
 from assets.split_convert import convert_one, convert_splits
 from assets.splits import DEFAULT_SPLIT
 from assets.sql import sql_string
+from assets.takedown_hub import enforce_row_takedowns
 from assets.takedown_purge import record_applied, taken_down_dataset
 from assets.takedown_rows import remove_taken_down_rows
-from assets.takedowns import TakedownRequest, dataset_takedowns, whole_dataset_request
+from assets.takedowns import dataset_takedowns, row_takedowns, whole_dataset_request
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from assets.workfiles import held_folder, remove_stale
 
@@ -41,13 +43,14 @@ READ_ONLY = 0o444
     pool=WAREHOUSE_POOL,
 )
 @emits_lineage
-def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget) -> dg.MaterializeResult:
     """The dataset as an immutable, content-addressed zstd Parquet snapshot with its provenance.json beside it,
     registered in the DuckDB warehouse (`governance.snapshots`, view `snapshots."<snapshot_id>"`).
     Unchanged source bytes give the same snapshot id, so a re-run writes nothing. Old snapshots are retired
     (files and view dropped, record kept) beyond the last `keep_snapshots`; published ones are always kept.
-    The rows of the dataset's takedown requests (`takedowns/` beside the catalog) are not in it; a request for the
-    whole dataset makes no snapshot and deletes the dataset's snapshot files and raw bytes."""
+    The rows of the dataset's takedown requests (`takedowns/` beside the catalog) are not in it, and the published
+    snapshots holding them are purged from the Hub here, before this one is checked (assets/takedown_hub.py); a
+    request for the whole dataset makes no snapshot and deletes the dataset's snapshot files and raw bytes."""
     entry = load_catalog().get(context.partition_key)
     whole = whole_dataset_request(dataset_takedowns(entry.id))
     if whole:
@@ -66,13 +69,16 @@ def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
             connection.execute("UPDATE governance.snapshots SET current_at = now() WHERE snapshot_id = ?",
                                [snapshot_id])
         status = f"unchanged since {existing['created_at']:%Y-%m-%d %H:%M:%S %Z}: snapshot reused, nothing rewritten"
-        return snapshot_result(warehouse, snapshot_id, status=status)
+        takedowns = enforce_row_takedowns(context, warehouse, hub, entry, snapshot_id)
+        return snapshot_result(warehouse, snapshot_id, status=status, takedowns=takedowns)
     _write_snapshot(context, warehouse, entry, source, snapshot_id, decision_record(warehouse, entry.id))
+    # Once the snapshot without the rows is made (each request checked against it), before its checks.
+    takedowns = enforce_row_takedowns(context, warehouse, hub, entry, snapshot_id)
     share_snapshot(warehouse.snapshots_dir / entry.id / snapshot_id)  # registered: also in OBJECT_STORE_URL's store
     retired = retire_old_snapshots(warehouse, entry.id)
     if retired:
         context.log.info(f"{entry.id}: retention retired {', '.join(retired)}")
-    return snapshot_result(warehouse, snapshot_id, status="new snapshot", retired=retired)
+    return snapshot_result(warehouse, snapshot_id, status="new snapshot", retired=retired, takedowns=takedowns)
 
 
 def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tuple[dict, str, dict | None]:
@@ -86,11 +92,6 @@ def run_snapshot(warehouse: Warehouse, entry: CatalogEntry, run_id: str) -> tupl
     existing = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
     sync_snapshot(existing)  # OBJECT_STORE_URL: files missing here are fetched back before anything reads them
     return source, snapshot_id, existing
-
-
-def row_takedowns(entry: CatalogEntry) -> list[TakedownRequest]:
-    """The dataset's takedown requests of some rows (raises TakedownError for a bad file naming the dataset)."""
-    return [request for request in dataset_takedowns(entry.id) if not request.whole_dataset]
 
 
 def input_sha256s(source: dict) -> list[str]:
@@ -270,8 +271,8 @@ def source_location(entry: CatalogEntry, source: dict) -> dict:
     return {"kind": kind, **({"uri": uri} if public else {}), "name": name}
 
 
-def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str,
-                    retired: list[str] | None = None) -> dg.MaterializeResult:
+def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str, retired: list[str] | None = None,
+                    takedowns: dict | None = None) -> dg.MaterializeResult:
     """What the snapshot knows when it is made: data, license, decision, provenance. Its checks' outcomes are on
     its checks (they run right after it), the Hub URL on hub_release (made later, and only when published)."""
     row = warehouse.fetch_one("SELECT * FROM governance.snapshots WHERE snapshot_id = ?", [snapshot_id])
@@ -296,6 +297,7 @@ def snapshot_result(warehouse: Warehouse, snapshot_id: str, status: str,
     }
     if retired:
         metadata["retired_by_retention"] = retired
+    metadata.update(takedowns or {})
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(snapshot_id))
 
 

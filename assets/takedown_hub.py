@@ -1,8 +1,9 @@
 """What a takedown removes from the Hub, so that no tag and no commit still serves the removed data:
 
-- rows: once the snapshot without them is on main, the tags of the older snapshots that hold them go, main's
-  history is squashed (`HfApi.super_squash_history`), status.json records the purge (removed tags, requests, the
-  tag to use instead) and the new snapshot's tag is set again on that last commit;
+- rows: once a run has made the snapshot without them, before it is checked or published, the tags of the older
+  snapshots that hold them go and main's history is squashed (`HfApi.super_squash_history`); when main
+  served them its data is withdrawn until a snapshot without them is published over it. status.json records it
+  (removed tags, requests, the tag to use instead when there is one);
 - the whole dataset: one commit leaves only a card saying so and status.json, then every tag goes and main's
   history is squashed.
 
@@ -18,10 +19,9 @@ import dagster as dg
 
 from assets.catalog import CatalogEntry
 from assets.hub import HubAccessError, HubTarget, hub_error_message
-from assets.publication_status import PublicationAction, recorded_actions
-from assets.store import row_takedowns
+from assets.publication_status import PublicationAction, last_publish, recorded_actions
 from assets.takedown_purge import add_purged, holds_rows, purge_files
-from assets.takedowns import TakedownRequest
+from assets.takedowns import TakedownRequest, row_takedowns
 from assets.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -57,26 +57,29 @@ def taken_down_check(context: dg.AssetExecutionContext, warehouse: Warehouse, hu
                                                               "removed_tags": removed or []})
 
 
-def purge_after_publish(context: dg.AssetExecutionContext, api: "HfApi", warehouse: Warehouse, entry: CatalogEntry,
-                        repo_id: str, tag: str) -> tuple[str | None, dict]:
-    """Once `tag` is on main, the purge its row takedowns call for. Returns the commit the tag names when the purge
-    moved it (None otherwise) and what hub_release's metadata says of the takedowns."""
+def enforce_row_takedowns(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: HubTarget,
+                           entry: CatalogEntry, snapshot_id: str) -> dict:
+    """The purge the dataset's row takedowns call for, done once the snapshot without the rows (`snapshot_id`) is
+    made, which checks each request against the data, and before it is checked: neither a failing check nor a
+    license decision that holds it back keeps the rows served. Returns what the snapshot's metadata says of the takedowns."""
     requests = row_takedowns(entry)
     if not requests:
-        return None, {}
+        return {}
+    repo_id = hub.repo_id(entry.id)
     purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}", lambda: (
-        purge_published(api, warehouse, entry.id, repo_id, entry.title, tag, requests, context.run_id)))
+        purge_published(hub.client(), warehouse, entry.id, repo_id, entry.title, snapshot_id, requests,
+                        context.run_id)))
     if purged:
-        context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged[1])} removed, history squashed")
-    return (purged[0] if purged else None), {"takedowns": [request.request_id for request in requests],
-                                             "purged_tags": purged[1] if purged else []}
+        context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged)} removed, history squashed")
+    return {"takedowns": [request.request_id for request in requests], "purged_tags": purged or []}
 
 
 def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str, new_tag: str,
-                    requests: list[TakedownRequest], run_id: str) -> tuple[str, list[str]] | None:
-    """After `new_tag` (a snapshot without the requests' rows) is on main: purge every older published snapshot
-    holding any of them. Returns (the commit the new tag now names, the tags removed), or None when no published
-    snapshot holds them."""
+                    requests: list[TakedownRequest], run_id: str) -> list[str] | None:
+    """Purge every published snapshot holding any of the requests' rows: their tags go and main's history is
+    squashed. When main serves one of them, its data is withdrawn in the same step (the card and status.json say
+    why) until the snapshot without the rows, `new_tag`, is published over it. Returns the tags removed, or None
+    when no published snapshot holds the rows."""
     older = warehouse.fetch_all(
         "SELECT * FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ? AND published_tag IS NOT NULL"
         " AND purged_at IS NULL ORDER BY created_at", [dataset_id, new_tag])
@@ -87,29 +90,46 @@ def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id
     tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type="dataset").tags}
     served = {tags.get(row["published_tag"]) or row["published_revision"] for row in holding}
     removed = [row["published_tag"] for row in holding]
+    # What main keeps serving: the snapshot without the rows once published (a purge that stopped half-way), else
+    # the last published one if it lacks them; with neither, main's data is withdrawn.
+    on_main = last_publish(warehouse, dataset_id)
+    kept = new_tag if new_tag in tags else (on_main[0] if on_main and on_main[0] in set(tags) - set(removed)
+                                            else None)
     # A kept tag whose history reaches a commit holding the rows would keep that commit served.
-    for name in sorted(set(tags) - set(removed) - {new_tag}):
+    for name in sorted(set(tags) - set(removed) - {kept}):
         if served & {commit.commit_id for commit in api.list_repo_commits(repo_id, repo_type="dataset",
                                                                           revision=name)}:
             removed.append(name)
-    # The new tag goes too, for a moment: its commit's parents hold the rows. It comes back on the squashed main.
-    for tag in [*removed, new_tag]:
+    action = PublicationAction(
+        dataset_id=dataset_id, repo_id=repo_id, action="purge" if kept else "withdraw", cause="takedown",
+        reason=f"rows removed at takedown request {', '.join(ids)}: the snapshots that held them are no longer "
+               "served" + (f"; {kept} lacks them" if kept else
+                           "; main serves no data until a snapshot without them is published"),
+        decided_by=f"takedown request {', '.join(ids)}", removed_tags=sorted(removed), requests=ids,
+        use_instead=kept)
+    # Before the squash, so that the one commit left on main holds none of the rows.
+    commit_on_main(api, warehouse, action, remove_data=kept is None, title=title, run_id=run_id)
+    # The kept tag goes too, for a moment: its commit's parents hold the rows. It comes back on the squashed main.
+    for tag in [*removed, *([kept] if kept else [])]:
         delete_tag(api, repo_id, tag)
     api.super_squash_history(repo_id, repo_type="dataset", commit_message=f"Takedown {', '.join(ids)}: history "
                              "squashed so that no commit serves the removed rows")
-    action = PublicationAction(
-        dataset_id=dataset_id, repo_id=repo_id, action="purge", cause="takedown",
-        reason=f"rows removed at takedown request {', '.join(ids)}: the snapshots that held them are no longer "
-               f"served; {new_tag} lacks them",
-        decided_by=f"takedown request {', '.join(ids)}", removed_tags=sorted(removed), requests=ids,
-        use_instead=new_tag)
-    oid = commit_on_main(api, warehouse, action, remove_data=False, title=title, run_id=run_id)
-    api.create_tag(repo_id, tag=new_tag, revision=oid, repo_type="dataset", tag_message=f"Snapshot {new_tag}")
+    if kept:
+        head = api.list_repo_commits(repo_id, repo_type="dataset")[0].commit_id
+        api.create_tag(repo_id, tag=kept, revision=head, repo_type="dataset", tag_message=f"Snapshot {kept}")
+        record_retag(warehouse, kept, head)
     by_tag = {row["published_tag"]: row["snapshot_id"] for row in older}
     purged = [by_tag[tag] for tag in removed if tag in by_tag]
     purge_files(warehouse, dataset_id, purged)
     add_purged(warehouse, ids, purged)
-    return oid, sorted(removed)
+    return sorted(removed)
+
+
+def record_retag(warehouse: Warehouse, tag: str, commit_oid: str) -> None:
+    """A tag set again on main's squashed commit: the snapshot's record names the commit it now points at."""
+    with warehouse.connect() as connection:
+        connection.execute("UPDATE governance.snapshots SET published_revision = ? WHERE published_tag = ?",
+                           [commit_oid, tag])
 
 
 def take_down_repo(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str,

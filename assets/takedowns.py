@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from assets.catalog import Catalog, catalog_path
+from assets.catalog import Catalog, CatalogEntry, catalog_path
 from assets.sql import sql_identifier, sql_string
 
 TAKEDOWNS_DIR = "takedowns"
@@ -123,6 +123,11 @@ def dataset_takedowns(dataset_id: str) -> list[TakedownRequest]:
     from assets.catalog import load_catalog
 
     return load_takedowns(load_catalog()).for_dataset(dataset_id)
+
+
+def row_takedowns(entry: CatalogEntry) -> list[TakedownRequest]:
+    """The dataset's takedown requests of some rows (raises TakedownError for a bad file naming the dataset)."""
+    return [request for request in dataset_takedowns(entry.id) if not request.whole_dataset]
 
 
 def whole_dataset_request(requests: list[TakedownRequest]) -> TakedownRequest | None:

@@ -265,23 +265,28 @@ def status_verdict(status: dict | None, revision: str) -> tuple[list[str], list[
         return [], []
     events = status.get("events", [])
     refusals = [f"taken down on {event['since']}: {event['reason']}; takedown request(s) "
-                f"{', '.join(event['requests'])}" + use_instead(event)
+                f"{', '.join(event['requests'])}" + use_instead(event, status)
                 for event in events if revision in event.get("removed_tags", [])]
     last = next((event for event in reversed(events) if event["action"] in ("withdraw", "takedown")), None)
     if status["status"] == "withdrawn" and last and not refusals:
         refusals.append(f"withdrawn on {last['since']}: {last['reason']} (decided by {last['decided_by']})"
-                        + use_instead(last))
+                        + use_instead(last, status))
     elif status["status"] == "taken_down" and last and not refusals:
         refusals.append(f"taken down on {last['since']}: {last['reason']}; takedown request(s) "
-                        f"{', '.join(last['requests'])}" + use_instead(last))
+                        f"{', '.join(last['requests'])}" + use_instead(last, status))
     notices = [f"license notice since {event['since']}: {event['reason']}; the license is now "
                f"{event['license_now']}, this snapshot was published under {event['tags'][revision]} and stays "
                "licensed so" for event in events if event["action"] == "notice" and revision in event.get("tags", {})]
     return refusals, notices
 
 
-def use_instead(event: dict) -> str:
-    return f"; use {event['use_instead']} instead" if event.get("use_instead") else "; no snapshot replaces it"
+def use_instead(event: dict, status: dict) -> str:
+    """The snapshot to use instead: the one the action named, else the one main serves now (published since)."""
+    if event.get("use_instead"):
+        return f"; use {event['use_instead']} instead"
+    if status.get("current_tag"):
+        return f"; use {status['current_tag']} (main's current snapshot) instead"
+    return "; no snapshot replaces it"
 
 
 def _load_json(files: dict[str, Path], name: str, result: Verification) -> dict | None:

@@ -103,10 +103,9 @@ def test_a_takedown_of_two_rows_by_key_purges_them_from_every_tag_and_commit(lev
     # The older tag is gone, and no commit on the Hub serves the taken-down rows.
     tags, commits = hub_state(repo_id)
     assert [name for name, _ in tags] == [tag]
-    # main: the squashed commit of the new snapshot, then the one recording the purge in status.json and the card.
+    # main: the squashed commit with the data withdrawn (the purge came before the checks), then the new snapshot.
     assert len(commits) == 2 and tags[0][1] == commits[0] == new["published_revision"]
-    for commit in commits:
-        assert ids_served(repo_id, commit, levels["root"] / "cache") == {1, 3}
+    assert [ids_served(repo_id, commit, levels["root"] / "cache") for commit in commits] == [{1, 3}, set()]
     for gone in (first["snapshot_id"], first["published_revision"]):
         with pytest.raises(RevisionNotFoundError):
             api.list_repo_files(repo_id, repo_type="dataset", revision=gone)
@@ -115,9 +114,9 @@ def test_a_takedown_of_two_rows_by_key_purges_them_from_every_tag_and_commit(lev
     (record,) = query(levels["warehouse"], "SELECT request_id, scope, rows_removed, snapshots_purged"
                                            " FROM governance.takedowns")
     assert record[:3] == ("req-1", "rows", 2) and json.loads(record[3]) == [first["snapshot_id"]]
-    (purge,) = query(levels["warehouse"], "SELECT action, removed_tags, requests, use_instead"
-                                          " FROM governance.withdrawals")
-    assert purge[0] == "purge" and json.loads(purge[1]) == [first["snapshot_id"]] and purge[3] == tag
+    (purge,) = query(levels["warehouse"], "SELECT action, cause, removed_tags, requests FROM governance.withdrawals")
+    assert purge[:2] == ("withdraw", "takedown") and json.loads(purge[2]) == [first["snapshot_id"]]
+    assert json.loads(purge[3]) == ["req-1"]
     # A second run changes nothing.
     assert run_main(["--dataset", "levels"]) == 0
     assert hub_state(repo_id) == (tags, commits)
@@ -134,6 +133,48 @@ def test_verify_of_a_purged_tag_names_the_request_and_the_snapshot_to_use(levels
     said = "".join(capsys.readouterr())
     assert "req-2" in said and new["snapshot_id"] in said
     assert verify_main([levels["repo_id"], "--revision", new["snapshot_id"]]) == 0
+
+
+def test_taken_down_rows_leave_the_hub_even_when_the_snapshot_without_them_fails_its_checks(levels, monkeypatch,
+                                                                                            capsys):
+    """A takedown is not held back by a blocking check: the purge comes before the checks."""
+    from pipelines.verify import main as verify_main
+
+    api, repo_id, first = HfApi(), levels["repo_id"], levels["first"]
+    suites = levels["root"] / "suites"
+    suites.mkdir()
+    (suites / "levels.yaml").write_text(yaml.safe_dump({"expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 4}}]}))
+    monkeypatch.setenv("CHECK_SUITES_DIR", str(suites))
+    request_file(levels, "req-7.yaml", request("req-7", {"keys": {"id": [2]}}))
+    capsys.readouterr()
+    assert run_main(["--dataset", "levels"]) == 0
+    # Three rows left: the suite fails and nothing new is published, yet the rows are no longer served.
+    summary = capsys.readouterr().out
+    assert "  failed  " in summary and "withdrawn from" in summary and "data removed from main" in summary
+    tags, commits = hub_state(repo_id)
+    assert tags == [] and len(commits) == 1
+    assert set(api.list_repo_files(repo_id, repo_type="dataset")) <= {".gitattributes", "README.md", "status.json"}
+    status = json.loads(Path(api.hf_hub_download(repo_id, "status.json", repo_type="dataset",
+                                                 cache_dir=levels["root"] / "cache")).read_text())
+    assert status["status"] == "withdrawn" and status["current_tag"] is None
+    assert (status["events"][-1]["requests"], status["events"][-1]["removed_tags"]) == (["req-7"],
+                                                                                         [first["snapshot_id"]])
+    capsys.readouterr()
+    assert verify_main([repo_id, "--revision", first["snapshot_id"]]) != 0
+    said = "".join(capsys.readouterr())
+    assert "req-7" in said and "no snapshot replaces it" in said
+    # The suite put right, the snapshot without the row is published over the withdrawn main.
+    monkeypatch.delenv("CHECK_SUITES_DIR")
+    assert run_main(["--dataset", "levels"]) == 0
+    new = snapshots(levels["warehouse"])[-1]
+    tags, commits = hub_state(repo_id)
+    assert tags == [(new["snapshot_id"], commits[0])] and len(commits) == 2
+    assert ids_served(repo_id, new["snapshot_id"], levels["root"] / "cache") == {1, 3, 4}
+    capsys.readouterr()
+    assert verify_main([repo_id, "--revision", first["snapshot_id"]]) != 0
+    assert f"use {new['snapshot_id']} (main's current snapshot) instead" in "".join(capsys.readouterr())
+    assert verify_main([repo_id, "--revision", new["snapshot_id"]]) == 0
 
 
 def test_a_where_predicate_removes_the_rows_it_matches_and_a_null_keeps_a_row(levels):
