@@ -61,7 +61,8 @@ def enforce_row_takedowns(context: dg.AssetExecutionContext, warehouse: Warehous
                            entry: CatalogEntry, snapshot_id: str) -> dict:
     """The purge the dataset's row takedowns call for, done once the snapshot without the rows (`snapshot_id`) is
     made, which checks each request against the data, and before it is checked: neither a failing check nor a
-    license decision that holds it back keeps the rows served. Returns what the snapshot's metadata says of the takedowns."""
+    license decision that holds it back keeps the rows served. Returns what the snapshot's metadata says of the
+    takedowns."""
     requests = row_takedowns(entry)
     if not requests:
         return {}
