@@ -30,7 +30,7 @@ def check_sign_off(sign_off: object, where: str) -> None:
         raise CatalogError(f"{where}: sign_off must give who, when, why and license (the SPDX id or public-domain it "
                            "confirms), and may give evidence and permission")
     permission = (sign_off or {}).get("permission")
-    if permission is not None and (not isinstance(permission, dict) or set(permission) != PERMISSION_FIELDS
+    if "permission" in (sign_off or {}) and (not isinstance(permission, dict) or set(permission) != PERMISSION_FIELDS
                                    or not all(str(value).strip() for value in permission.values())):
         raise CatalogError(f"{where}: sign_off permission must give kind (licence or written-permission), reference "
                            "and granted_to: the permission granted to us that releases an opt-out")

@@ -69,6 +69,8 @@ def test_bundled_catalog_covers_every_license_outcome():
      "sign_off must give who, when, why and license"),
     ({**GOOD, "sign_off": {"who": "ana", "when": "2026-12-01", "why": "confirmed", "license": "public-domain"}},
      "a public-domain sign_off needs evidence"),
+    ({**GOOD, "sign_off": {"who": "ana", "when": "2026-12-01", "why": "confirmed", "license": "CC-BY-4.0",
+                           "permission": None}}, "sign_off permission must give kind"),
 ])
 def test_a_bad_entry_fails_alone_with_a_clear_message(tmp_path, bad_entry, message):
     other = {**GOOD, "id": "other-set"}
