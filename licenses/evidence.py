@@ -60,6 +60,9 @@ class Reconciled:
     license: LicenseInfo
     conflicts: list[str] = field(default_factory=list)
     needs_review: bool = False
+    # On disagreement, the signals of each reading, those that agree together ("CC BY-NC 4.0" in LICENSE and its
+    # "non-commercial use only" in NOTICE are one reading)
+    readings: list[list[LicenseSignal]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"license": self.license.to_dict(), "conflicts": list(self.conflicts), "needs_review": self.needs_review}
@@ -237,7 +240,7 @@ def _agree(a: LicenseSignal, b: LicenseSignal) -> bool:
     return _compatible(a.info, b.info) or _adds_nothing(a, b) or _adds_nothing(b, a)
 
 
-def _most_specific(signals: list[LicenseSignal]) -> LicenseSignal:
+def most_specific(signals: list[LicenseSignal]) -> LicenseSignal:
     return max(signals, key=lambda s: (s.info.spdx is not None, s.info.name is not None, s.info.confidence))
 
 
@@ -286,7 +289,7 @@ def reconcile(signals: list[LicenseSignal]) -> Reconciled:
             groups.append([candidate])
         else:
             group.append(candidate)
-    representatives = [_most_specific(group) for group in groups]
+    representatives = [most_specific(group) for group in groups]
     if len(representatives) == 1:
         chosen = representatives[0].info
         return Reconciled(chosen, [], chosen.use == "unknown")
@@ -298,4 +301,4 @@ def reconcile(signals: list[LicenseSignal]) -> Reconciled:
     winner = max(representatives, key=lambda s: restrictiveness(s.info))
     sources = "; ".join(f"{r.source}: {r.info.label}" for r in representatives)
     evidence = f"most restrictive of disagreeing signals, from {winner.source} ({sources})"
-    return Reconciled(dataclasses.replace(winner.info, evidence=evidence), conflicts, True)
+    return Reconciled(dataclasses.replace(winner.info, evidence=evidence), conflicts, True, groups)

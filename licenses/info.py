@@ -88,7 +88,8 @@ class LicenseInfo:
 
     @property
     def label(self) -> str:
-        return license_label({"spdx": self.spdx, "name": self.name, "public_domain": self.public_domain})
+        return license_label({"spdx": self.spdx, "name": self.name, "public_domain": self.public_domain,
+                              "use": self.use})
 
     def with_terms(self, terms: Terms, **changes: object) -> LicenseInfo:
         return dataclasses.replace(self, **dataclasses.asdict(terms), **changes)

@@ -25,21 +25,11 @@ from licenses.classify import classify
 from licenses.copyright import copyright_holders, extract_copyright
 from licenses.evidence import LicenseSignal, reconcile
 from licenses.info import LicenseInfo, unknown
+from licenses.reasons import TRAITS, license_traits, named, quoted, stated
 from licenses.release import PUBLIC_DOMAIN_NAME, LicenseRelease, license_release, narrower_than_named
 
 POLICY_DIR = Path(__file__).with_name("policies")
 DECISIONS = ("publish", "quarantine", "blocked")  # least to most strict
-TRAITS = (
-    "public-domain",
-    "permissive",
-    "share-alike",
-    "use-restricted",
-    "no-derivatives",
-    "non-commercial",
-    "research-only",
-    "no-redistribution",
-    "unknown",
-)
 
 
 class PolicyError(ValueError):
@@ -174,26 +164,6 @@ def _after_publishing(raw: object, where: str) -> AfterPublishing:
         raise PolicyError(str(error)) from None
 
 
-def license_traits(info: LicenseInfo) -> list[str]:
-    """The policy-relevant traits of a license; a license with none is permissive."""
-    traits = [
-        trait
-        for trait, present in (
-            ("unknown", info.use == "unknown"),
-            ("research-only", info.use == "research-only"),
-            ("non-commercial", info.use == "non-commercial"),
-            ("no-derivatives", info.no_derivatives),
-            ("no-redistribution", info.forbids_redistribution),
-            ("use-restricted", info.use_restrictions),
-            ("share-alike", info.share_alike),
-        )
-        if present
-    ]
-    if not traits:
-        traits.append("public-domain" if info.public_domain else "permissive")
-    return traits
-
-
 def _strictest(decisions: list[str]) -> str:
     return max(decisions, key=DECISIONS.index)
 
@@ -235,19 +205,6 @@ def _judged_traits(
     return pairs
 
 
-def _quoted(signals: list[LicenseSignal]) -> list[str]:
-    """The sentences (or repeated card keys) that state what not all the other evidence says, as the source wrote
-    them: the first per source and traits."""
-    others = [set(license_traits(s.info)) for s in signals if not s.quoted and s.info.informative]
-    undisputed = set.intersection(*others) if others else set()
-    reasons: dict[tuple, str] = {}
-    for s in signals:
-        traits = tuple(trait for trait in license_traits(s.info) if trait not in undisputed)
-        if s.quoted and traits and (s.source, traits) not in reasons:
-            reasons[(s.source, traits)] = f'{s.source} says "{s.text}" ({s.info.evidence})'
-    return list(reasons.values())
-
-
 def _rule_for(trait: str, policy: Policy) -> Rule:
     """The policy's rule for a trait; share-alike is blocked outright where the catalog relicenses snapshots."""
     if trait == "share-alike" and not policy.snapshot_keeps_upstream_license:
@@ -256,7 +213,11 @@ def _rule_for(trait: str, policy: Policy) -> Rule:
 
 
 def _format(rule: Rule, info: LicenseInfo, conflicts: list[str]) -> str:
-    return rule.reason.format(license=info.label, evidence=info.evidence, conflicts="; ".join(conflicts))
+    return _formatted(rule, named(info), info.evidence, conflicts)
+
+
+def _formatted(rule: Rule, license: str, evidence: str, conflicts: list[str]) -> str:
+    return rule.reason.format(license=license, evidence=evidence, conflicts="; ".join(conflicts))
 
 
 def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | None = None) -> LicenseDecision:
@@ -273,13 +234,18 @@ def decide(signals: list[LicenseSignal], policy: Policy, sign_off: SignOff | Non
     reconciled = reconcile(signals)
     license, conflicts = reconciled.license, reconciled.conflicts
     judged = [(trait, info, _rule_for(trait, policy)) for trait, info in _judged_traits(license, signals, conflicts)]
-    decision = _strictest([rule.decision for _, _, rule in judged])
-    reasons = [_format(rule, info, conflicts) for _, info, rule in judged if rule.decision == decision]
+    decision = _strictest([rule.decision for _, _, rule in judged] + ([policy.conflict.decision] if conflicts else []))
+    # One reason per trait that decides; on disagreement, saying which source states it.
+    deciding = {trait: rule for trait, _, rule in judged if rule.decision == decision}
     if conflicts:
-        decision = _strictest([decision, policy.conflict.decision])
-        reasons.insert(0, _format(policy.conflict, license, conflicts))
+        reasons = [_formatted(rule, *stated(trait, reconciled), conflicts) for trait, rule in deciding.items()]
+        disagreement = _format(policy.conflict, license, conflicts)
+        # first when it decides; after the stricter rule that does
+        reasons.insert(0 if policy.conflict.decision == decision else len(reasons), disagreement)
+    else:
+        reasons = [_format(rule, license, conflicts) for rule in deciding.values()]
     if decision != "publish":
-        reasons += _quoted(signals)
+        reasons += quoted(signals)
     result = LicenseDecision(
         decision=decision,
         reasons=list(dict.fromkeys(reasons)),

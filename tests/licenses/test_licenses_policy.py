@@ -11,8 +11,11 @@ from licenses import (
     available_policies,
     decide,
     license_traits,
+    license_text,
     load_policy,
+    restriction_signals,
     signal,
+    signals_from_file,
 )
 from licenses.policy import POLICY_DIR, Rule
 
@@ -108,6 +111,41 @@ def test_conflict_quarantines_even_when_both_publishable(default):
 def test_conflict_with_a_blocked_license_blocks(default):
     result = decide([signal("hub_card:license", "mit"), signal("LICENSE", "CC BY-NC 4.0")], default)
     assert result.decision == "blocked" and result.needs_review and result.conflicts
+
+
+def test_conflict_reasons_say_once_per_trait_which_source_states_it(default):
+    result = decide([signal("catalog", "CC-BY-NC-4.0"), signal("hub_card:license", "cc-by-nc-sa-4.0")], default)
+    assert result.decision == "blocked"
+    [non_commercial] = [reason for reason in result.reasons if reason.startswith("non-commercial")]
+    assert non_commercial.startswith(
+        "non-commercial license CC-BY-NC-4.0 in catalog, CC-BY-NC-SA-4.0 in hub_card:license: ")
+    assert result.reasons[1].startswith("license evidence disagrees: catalog says CC-BY-NC-4.0")
+
+
+def test_a_restricting_sentence_without_a_license_name_is_named_by_its_source_and_quoted(default):
+    result = decide([signal("catalog", "CC-BY-4.0"), *restriction_signals("NOTICE", "Non-commercial use only.")],
+                    default)
+    assert result.decision == "blocked"
+    assert result.reasons[0].startswith("non-commercial license custom terms in NOTICE: ")
+    assert "NOTICE says custom terms (non-commercial use)" in result.reasons[1]
+    assert result.reasons[2] == 'NOTICE says "Non-commercial use only." (non-commercial terms: \'noncommercial\')'
+    assert not any("unknown license" in reason for reason in result.reasons)
+
+
+def test_a_note_added_to_a_license_text_is_quoted_and_the_license_named_as_narrowed(default):
+    text = license_text("CC-BY-4.0") + "\n\nNote: the data may not be used commercially.\n"
+    signals = [signal("catalog", "CC-BY-4.0"), signals_from_file("LICENSE", text.encode()),
+               *restriction_signals("LICENSE", text)]
+    result = decide(signals, default)
+    assert result.decision == "blocked"
+    assert result.reasons[0].startswith("non-commercial license CC-BY-4.0 with added terms in LICENSE: ")
+    assert result.reasons[-1].startswith('LICENSE says "Note: the data may not be used commercially."')
+
+
+def test_a_disagreement_that_quarantines_gives_no_publishing_reasons(default):
+    result = decide([signal("hub_card:license", "cc-by-4.0"), signal("LICENSE", "MIT License")], default)
+    assert result.decision == "quarantine"
+    assert len(result.reasons) == 1 and result.reasons[0].startswith("license evidence disagrees: ")
 
 
 def test_conflict_judges_every_disagreeing_license(research):
