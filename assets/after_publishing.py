@@ -37,7 +37,8 @@ class AfterPublishingOutcome:
         when = f"{action.recorded_at:%Y-%m-%d %H:%M} UTC"
         tags = ", ".join(f"{tag} ({license_id})" for tag, license_id in action.tags.items())
         what = {"notice": f"license notice added on {action.repo_id} main since {when}",
-                "withdraw": f"withdrawn from {action.repo_id} main since {when} (data removed from main)",
+                "withdraw": f"withdrawn from {action.repo_id} main since {when} (data removed from main"
+                            + (f" at takedown request {', '.join(action.requests)})" if action.requests else ")"),
                 "takedown": f"taken down from {action.repo_id} since {when}"}[action.action]
         return f"{what}; tags kept: {tags}" if tags else what
 

@@ -66,27 +66,26 @@ def enforce_row_takedowns(context: dg.AssetExecutionContext, warehouse: Warehous
     requests = row_takedowns(entry)
     if not requests:
         return {}
+    older = warehouse.fetch_all(
+        "SELECT * FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ? AND published_tag IS NOT NULL"
+        " AND purged_at IS NULL ORDER BY created_at", [entry.id, snapshot_id])
+    holding = [row for row in older if holds_rows(row, requests)]
+    ids = [request.request_id for request in requests]
+    if not holding:  # the Hub is asked only when a published snapshot holds the rows: a done purge needs no token
+        return {"takedowns": ids, "purged_tags": []}
     repo_id = hub.repo_id(entry.id)
     purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}", lambda: (
-        purge_published(hub.client(), warehouse, entry.id, repo_id, entry.title, snapshot_id, requests,
+        purge_published(hub.client(), warehouse, entry.id, repo_id, entry.title, snapshot_id, requests, holding,
                         context.run_id)))
-    if purged:
-        context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged)} removed, history squashed")
-    return {"takedowns": [request.request_id for request in requests], "purged_tags": purged or []}
+    context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged)} removed, history squashed")
+    return {"takedowns": ids, "purged_tags": purged}
 
 
 def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str, new_tag: str,
-                    requests: list[TakedownRequest], run_id: str) -> list[str] | None:
-    """Purge every published snapshot holding any of the requests' rows: their tags go and main's history is
-    squashed. When main serves one of them, its data is withdrawn in the same step (the card and status.json say
-    why) until the snapshot without the rows, `new_tag`, is published over it. Returns the tags removed, or None
-    when no published snapshot holds the rows."""
-    older = warehouse.fetch_all(
-        "SELECT * FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ? AND published_tag IS NOT NULL"
-        " AND purged_at IS NULL ORDER BY created_at", [dataset_id, new_tag])
-    holding = [row for row in older if holds_rows(row, requests)]
-    if not holding:
-        return None
+                    requests: list[TakedownRequest], holding: list[dict], run_id: str) -> list[str]:
+    """Purge the published snapshots `holding` the requests' rows: their tags go and main's history is squashed.
+    When main serves one of them, its data is withdrawn in the same step (the card and status.json say why) until
+    the snapshot without the rows, `new_tag`, is published over it. Returns the tags removed."""
     ids = [request.request_id for request in requests]
     tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type="dataset").tags}
     served = {tags.get(row["published_tag"]) or row["published_revision"] for row in holding}
@@ -119,7 +118,9 @@ def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id
         head = api.list_repo_commits(repo_id, repo_type="dataset")[0].commit_id
         api.create_tag(repo_id, tag=kept, revision=head, repo_type="dataset", tag_message=f"Snapshot {kept}")
         record_retag(warehouse, kept, head)
-    by_tag = {row["published_tag"]: row["snapshot_id"] for row in older}
+    by_tag = {row["published_tag"]: row["snapshot_id"] for row in warehouse.fetch_all(
+        "SELECT published_tag, snapshot_id FROM governance.snapshots WHERE dataset_id = ? AND purged_at IS NULL"
+        " AND published_tag IS NOT NULL", [dataset_id])}
     purged = [by_tag[tag] for tag in removed if tag in by_tag]
     purge_files(warehouse, dataset_id, purged)
     add_purged(warehouse, ids, purged)

@@ -29,6 +29,8 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
         outcome = f"taken down ({taken_down})"
     elif after and dataset.get("decision") not in (None, "publish"):
         outcome = f"not published: {dataset['decision_reason']}; {after}"
+    elif after and snapshot.get("checks_passed") is False:  # a takedown withdrew main before the checks failed
+        outcome = f"not published: {checks_failed(checks)}; {after}"
     elif after:  # upstream confirmed gone, say: what was published is no longer on main as it was
         outcome = after
     elif snapshot.get("published_tag"):
@@ -36,8 +38,7 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
     elif dataset.get("decision") and dataset["decision"] != "publish":
         outcome = f"not published: {dataset['decision_reason']}"
     elif snapshot.get("checks_passed") is False:
-        failed = [c["check_name"] for c in checks if not c["passed"] and c["severity"] == "ERROR"]
-        outcome = f"not published: blocking quality checks failed ({', '.join(failed)})"
+        outcome = f"not published: {checks_failed(checks)}"
     else:
         outcome = f"not published: {snapshot.get('publish_error') or 'see the run in the Dagster UI'}"
     unchanged = bool(not error and run_id and snapshot and snapshot["run_id"] != run_id)
@@ -54,6 +55,11 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
         "obligations": record.get("obligations") or [],
         "warnings": [c["check_name"] for c in checks if not c["passed"] and c["severity"] != "ERROR"],
     }
+
+
+def checks_failed(checks: list[dict]) -> str:
+    failed = [check["check_name"] for check in checks if not check["passed"] and check["severity"] == "ERROR"]
+    return f"blocking quality checks failed ({', '.join(failed)})"
 
 
 def format_table(outcomes: list[dict]) -> str:

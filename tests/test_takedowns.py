@@ -151,7 +151,8 @@ def test_taken_down_rows_leave_the_hub_even_when_the_snapshot_without_them_fails
     assert run_main(["--dataset", "levels"]) == 0
     # Three rows left: the suite fails and nothing new is published, yet the rows are no longer served.
     summary = capsys.readouterr().out
-    assert "  failed  " in summary and "withdrawn from" in summary and "data removed from main" in summary
+    assert "not published: blocking quality checks failed (" in summary
+    assert "withdrawn from" in summary and "(data removed from main at takedown request req-7)" in summary
     tags, commits = hub_state(repo_id)
     assert tags == [] and len(commits) == 1
     assert set(api.list_repo_files(repo_id, repo_type="dataset")) <= {".gitattributes", "README.md", "status.json"}
