@@ -41,9 +41,7 @@ class AfterPublishingOutcome:
                 "withdraw": f"withdrawn from {action.repo_id} main since {when} (data removed from main)",
                 "takedown": f"taken down from {action.repo_id} since {when}",
                 "restore": f"main restored since {when}: {action.reason}"}[action.action]
-        if action.action == "restore":
-            return what
-        return f"{what}; tags kept: {tags}" if tags else what
+        return f"{what}; tags kept: {tags}" if tags and action.action != "restore" else what
 
     def metadata(self) -> dict:
         action = self.action

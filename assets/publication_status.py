@@ -1,9 +1,8 @@
 """What happened to a dataset's published snapshots after publishing, as a consumer reads it on the repo's main:
 `status.json`, rendered from `governance.withdrawals` (one row per action: a license notice, a withdrawal, a
 takedown of the whole dataset, a purge of the snapshots holding taken-down rows, a restore of main once the snapshot
-is publishable again). Every commit that acts on a
-published repo writes it, and every publish carries it forward, so `verify` of any tag can read on main what became
-of it (pipelines/verify.py)."""
+is publishable again). Every commit that acts on a published repo writes it, and every publish carries it forward,
+so `verify` of any tag can read on main what became of it (pipelines/verify.py)."""
 
 from __future__ import annotations
 
@@ -30,8 +29,8 @@ class PublicationAction:
     reason: str
     decided_by: str
     license_now: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)  # tag -> the license it was published under (restore: the tag
-    # main holds again)
+    # tag -> the license it was published under (a restore: the tag main holds again)
+    tags: dict[str, str] = field(default_factory=dict)
     removed_tags: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     use_instead: str | None = None

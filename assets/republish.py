@@ -69,8 +69,9 @@ def restore_main(api: "HfApi", warehouse: Warehouse, dataset_id: str, release: "
     document = status_document(recorded_actions(warehouse, dataset_id), action,
                                published=last_publish(warehouse, dataset_id))
     files = {**release.files, STATUS_FILE: status_bytes(document)}
-    oid = commit_files(api, release.repo_id, head, files, set(on_main), message=f"Restore snapshot {release.tag}: "
-                       f"{action.reason}"[:200], description=action_summary(action))
+    oid = commit_files(api, release.repo_id, head, files, set(on_main),
+                       message=f"Restore snapshot {release.tag}: {action.reason}"[:200],
+                       description=action_summary(action))
     record_action(warehouse, action, oid, run_id)
     return AfterPublishingOutcome(action, oid)
 
