@@ -17,7 +17,8 @@ from licenses import load_policy
 from licenses.after_publishing import ChosenAction, action_for
 from licenses.info import license_label
 
-DONE = {"notice": "license notice added", "withdraw": "withdrawn", "takedown": "taken down"}
+DONE = {"notice": "license notice added", "withdraw": "withdrawn", "takedown": "taken down",
+        "restore": "restored on main"}
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class AfterPublishingOutcome:
         what = {"notice": f"license notice added on {action.repo_id} main since {when}",
                 "withdraw": f"withdrawn from {action.repo_id} main since {when} (data removed from main"
                             + (f" at takedown request {', '.join(action.requests)})" if action.requests else ")"),
-                "takedown": f"taken down from {action.repo_id} since {when}"}[action.action]
-        return f"{what}; tags kept: {tags}" if tags else what
+                "takedown": f"taken down from {action.repo_id} since {when}",
+                "restore": f"main restored since {when}: {action.reason}"}[action.action]
+        return f"{what}; tags kept: {tags}" if tags and action.action != "restore" else what
 
     def metadata(self) -> dict:
         action = self.action
@@ -69,12 +71,13 @@ def published_license(provenance: str | None) -> str:
 
 
 def action_in_force(warehouse: Warehouse, dataset_id: str) -> PublicationAction | None:
-    """The last action on the whole repo since the dataset was last published (None: none since)."""
+    """The last action on the whole repo since the dataset was last published (None: none since, or main restored
+    after it, assets/republish.py)."""
     published = last_publish(warehouse, dataset_id)
     since = published[1] if published else None
     actions = [action for action in recorded_actions(warehouse, dataset_id)
                if action.action in REPO_STATE and (since is None or action.recorded_at >= since)]
-    return actions[-1] if actions else None
+    return actions[-1] if actions and actions[-1].action != "restore" else None
 
 
 def policy_reference(entry: CatalogEntry, decision_record: dict | None) -> str:

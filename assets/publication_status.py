@@ -1,8 +1,8 @@
 """What happened to a dataset's published snapshots after publishing, as a consumer reads it on the repo's main:
 `status.json`, rendered from `governance.withdrawals` (one row per action: a license notice, a withdrawal, a
-takedown of the whole dataset, a purge of the snapshots holding taken-down rows). Every commit that acts on a
-published repo writes it, and every publish carries it forward, so `verify` of any tag can read on main what became
-of it (pipelines/verify.py)."""
+takedown of the whole dataset, a purge of the snapshots holding taken-down rows, a restore of main once the snapshot
+is publishable again). Every commit that acts on a published repo writes it, and every publish carries it forward,
+so `verify` of any tag can read on main what became of it (pipelines/verify.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from assets.warehouse import Warehouse, as_json
 
 STATUS_FILE = "status.json"
-ACTIONS = ("notice", "withdraw", "takedown", "purge")
+ACTIONS = ("notice", "withdraw", "takedown", "purge", "restore")
 # The repo's state after an action on the whole repo; a purge removes some tags and leaves the repo published.
-REPO_STATE = {"notice": "license_notice", "withdraw": "withdrawn", "takedown": "taken_down"}
+REPO_STATE = {"notice": "license_notice", "withdraw": "withdrawn", "takedown": "taken_down", "restore": "published"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class PublicationAction:
     reason: str
     decided_by: str
     license_now: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)  # tag -> the license it was published under
+    # tag -> the license it was published under (a restore: the tag main holds again)
+    tags: dict[str, str] = field(default_factory=dict)
     removed_tags: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     use_instead: str | None = None
@@ -74,17 +75,19 @@ def status_document(actions: list[PublicationAction], pending: PublicationAction
     """status.json for the recorded actions plus `pending` (the action the commit being built carries); None when
     nothing ever happened after publishing. `published`: the repo's current tag and when it was published. The
     repo's `status` is published, license_notice, withdrawn or taken_down: the last action on the whole repo
-    since the last publish decides it; `events` lists every action, oldest first, so a consumer of an older tag
-    still reads what became of it."""
+    since the last publish decides it (a restore: published again, the restored tag current); `events` lists every
+    action, oldest first, so a consumer of an older tag still reads what became of it."""
     events = actions + ([pending] if pending else [])
     if not events:
         return None
     since = published[1] if published else None
     whole_repo = [event for event in events if event.action in REPO_STATE
                   and (since is None or event.recorded_at >= since)]
-    state = REPO_STATE[whole_repo[-1].action] if whole_repo else "published"
+    last = whole_repo[-1] if whole_repo else None
+    state = REPO_STATE[last.action] if last else "published"
+    current = next(iter(last.tags)) if last and last.action == "restore" else published[0] if published else None
     return {"dataset_id": events[-1].dataset_id, "repo_id": events[-1].repo_id, "status": state,
-            "current_tag": published[0] if published and state == "published" else None,
+            "current_tag": current if state == "published" else None,
             "events": [event.to_dict() for event in events]}
 
 

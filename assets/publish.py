@@ -28,6 +28,7 @@ from assets.hub_types import unloadable_reason
 from assets.lineage import emits_lineage
 from assets.partitions import dataset_check_spec, dataset_partitions
 from assets.publication_status import STATUS_FILE, recorded_actions, status_bytes, status_document
+from assets.republish import restore_main
 from assets.shards import Shard, ShardingError, shard_name, snapshot_shards
 from assets.spdx_document import SPDX_FILE, spdx_json
 from assets.splits import SplitFile, snapshot_splits
@@ -65,8 +66,8 @@ PUBLISHED = dataset_check_spec(
     description="Whether the dataset's current snapshot is on the Hub. Fails, naming why, for a dataset the gate "
                 "held back (blocked: its license forbids it; quarantined: it waits for a steward; its snapshot "
                 "not vetted): hub_release is then not materialised for that dataset, so it never looks published. "
-                "For a dataset published before, it also says what became of its repo: license notice added or "
-                "withdrawn.",
+                "For a dataset published before, it also says what became of its repo: license notice added, "
+                "withdrawn, or main restored once it is publishable again.",
 )
 
 
@@ -89,9 +90,11 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
     snapshot makes no new commit; a failed publish is recorded in `governance.snapshots.publish_error` and leaves
     the previous tag as it was. A dataset published before whose decision is now blocked or quarantine gets, once,
     its policy's action on the repo's main (a license notice on the card, or the data withdrawn; tags kept): the
-    `published` check says which, and `governance.withdrawals` records it. Published snapshots holding
-    taken-down rows are purged by the snapshot step, before checks (assets/store.py); a dataset taken down whole
-    is never published again, and its repo keeps only a card saying so (assets/takedown_hub.py)."""
+    `published` check says which, and `governance.withdrawals` records it. Decided publish again over the snapshot
+    already tagged (its license changed back), its main is restored, once: one commit puts the release back and
+    status.json says so (assets/republish.py). Published snapshots holding taken-down rows are purged by the
+    snapshot step, before checks (assets/store.py); a dataset taken down whole is never published again, and its
+    repo keeps only a card saying so (assets/takedown_hub.py)."""
     entry = load_catalog().get(context.partition_key)
     whole = whole_dataset_request(dataset_takedowns(entry.id))
     if whole:
@@ -125,6 +128,9 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
                                     log=lambda message: context.log.info(f"{entry.id}: {message}"))
             commit_oid, new_commit = with_retries(lambda: push_release(api, release),
                                                   log=lambda message: context.log.warning(f"{entry.id}: {message}"))
+            # Published before: a notice or withdrawal since then is lifted now that it is publishable again.
+            restored = with_retries(lambda: restore_main(api, warehouse, entry.id, release, dataset_row,
+                                                         context.run_id)) if snapshot_row["published_tag"] else None
     except Exception as error:
         reason = str(error) if isinstance(error, (PublishError, HubAccessError)) else hub_error_message(error)
         message = f"{entry.id}: publishing {snapshot_id} to {repo_id} failed: {reason}"
@@ -140,8 +146,10 @@ def hub_release(context: dg.AssetExecutionContext, warehouse: Warehouse, hub: Hu
         data_version=dg.DataVersion(commit_oid),
     )
     yield dg.AssetCheckResult(check_name=PUBLISHED.name, passed=True,
-                              description=f"published as {repo_id}@{snapshot_id}",
-                              metadata={"snapshot_id": snapshot_id, "hub_url": url})
+                              description=f"published as {repo_id}@{snapshot_id}"
+                                          + (f"; {restored.line()}" if restored else ""),
+                              metadata={"snapshot_id": snapshot_id, "hub_url": url,
+                                        **(restored.metadata() if restored else {})})
 
 
 def after_decision_changed(entry: CatalogEntry, dataset_row: dict | None, warehouse: Warehouse, hub: HubTarget,

@@ -132,7 +132,8 @@ ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS evidence VARCH
 ALTER TABLE governance.steward_overrides ADD COLUMN IF NOT EXISTS permission JSON;
 -- After publishing: every action taken on a published repo (a license notice, a withdrawal, a takedown), one row
 -- each, and the repo's status.json is rendered from them (assets/publication_status.py). action: notice | withdraw
--- | takedown (the whole dataset) | purge (tags of snapshots holding taken-down rows deleted, history squashed).
+-- | takedown (the whole dataset) | purge (tags of snapshots holding taken-down rows deleted, history squashed)
+-- | restore (main holds a tagged release again once it is publishable again; tags: that tag).
 CREATE TABLE IF NOT EXISTS governance.withdrawals (
     dataset_id VARCHAR,
     repo_id VARCHAR,

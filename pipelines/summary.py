@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from assets.after_publishing import AfterPublishingOutcome, action_in_force
+from assets.republish import restored_in_run
 from assets.store import latest_checks
 from assets.takedown_purge import dataset_taken_down
 from assets.warehouse import Warehouse
@@ -15,7 +16,8 @@ COLUMNS = ("dataset", "license", "decision", "checks", "snapshot", "outcome")
 
 def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, run_id: str | None = None) -> dict:
     """One dataset's outcome. With the run's id, a run that made no new snapshot says since when nothing changed.
-    A published dataset acted on since its last publish (a license notice, a withdrawal) says so, never published."""
+    A published dataset acted on since its last publish (a license notice, a withdrawal) says so, never published;
+    one whose main this run restored says so beside its tag."""
     dataset = warehouse.fetch_one("SELECT * FROM governance.datasets WHERE dataset_id = ?", [dataset_id]) or {}
     snapshot = warehouse.fetch_one("SELECT * FROM governance.latest_snapshots WHERE dataset_id = ?",
                                    [dataset_id]) or {}
@@ -23,6 +25,7 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
     in_force = action_in_force(warehouse, dataset_id)
     after = AfterPublishingOutcome(in_force, None).line() if in_force else None
     taken_down = dataset_taken_down(warehouse, dataset_id)
+    restored = restored_in_run(warehouse, dataset_id, run_id) if run_id else None
     if error:
         outcome = f"FAILED: {error}"
     elif taken_down:
@@ -35,13 +38,15 @@ def dataset_summary(warehouse: Warehouse, dataset_id: str, error: str | None, ru
         outcome = after
     elif snapshot.get("published_tag"):
         outcome = f"published {snapshot['published_repo']}@{snapshot['published_tag']}"
+        if restored:
+            outcome += f"; {AfterPublishingOutcome(restored, None).line()}"
     elif dataset.get("decision") and dataset["decision"] != "publish":
         outcome = f"not published: {dataset['decision_reason']}"
     elif snapshot.get("checks_passed") is False:
         outcome = f"not published: {checks_failed(checks)}"
     else:
         outcome = f"not published: {snapshot.get('publish_error') or 'see the run in the Dagster UI'}"
-    unchanged = bool(not error and run_id and snapshot and snapshot["run_id"] != run_id)
+    unchanged = bool(not error and run_id and snapshot and snapshot["run_id"] != run_id and not restored)
     record = json.loads(dataset["decision_record"]) if dataset.get("decision_record") else {}
     return {
         "dataset": dataset_id,

@@ -2,8 +2,9 @@
 split among them) against its provenance.json and croissant.json, that each split's shards hold the rows
 provenance.json records, and print the license, its obligations and whether commercial use is allowed. It also
 reads the repo's status.json on main, which says what became of published snapshots after publishing: a license
-notice is printed (the snapshot stays licensed as it was published); a withdrawn repo, a taken-down one or a tag
-purged by a takedown fails, saying when, why, which requests and which snapshot to use instead.
+notice is printed (the snapshot stays licensed as it was published), as is a notice or withdrawal lifted when main
+was restored; a withdrawn repo, a taken-down one or a tag purged by a takedown fails, saying when, why, which
+requests and which snapshot to use instead.
 
     uv run python -m pipelines.verify <repo_id> --revision <tag>
 
@@ -28,6 +29,7 @@ from assets.splits import published_splits
 # the Hub's plumbing.
 # status.json speaks of the repo, not of the snapshot (assets/publication_status.py).
 UNRECORDED_FILES = {"README.md", "croissant.json", ".gitattributes", STATUS_FILE}
+LIFTED = {"notice": "license notice", "withdraw": "withdrawn"}  # the actions a restore of main can lift
 COMMERCIAL_USE = {"commercial": "yes", "non-commercial": "no", "research-only": "no (research only)",
                   "unknown": "unknown: treat as no until the license is identified"}
 
@@ -274,9 +276,18 @@ def status_verdict(status: dict | None, revision: str) -> tuple[list[str], list[
     elif status["status"] == "taken_down" and last and not refusals:
         refusals.append(f"taken down on {last['since']}: {last['reason']}; takedown request(s) "
                         f"{', '.join(last['requests'])}" + use_instead(last, status))
-    notices = [f"license notice since {event['since']}: {event['reason']}; the license is now "
-               f"{event['license_now']}, this snapshot was published under {event['tags'][revision]} and stays "
-               "licensed so" for event in events if event["action"] == "notice" and revision in event.get("tags", {})]
+    notices = []
+    for index, event in enumerate(events):
+        if event["action"] not in LIFTED or revision not in event.get("tags", {}):
+            continue
+        restore = next((later for later in events[index + 1:] if later["action"] == "restore"), None)
+        if restore:  # the snapshot was publishable again: main holds a release again
+            notices.append(f"{LIFTED[event['action']]} on {event['since']}: {event['reason']}; restored on main on "
+                           f"{restore['since']}: {restore['reason']}")
+        elif event["action"] == "notice":
+            notices.append(f"license notice since {event['since']}: {event['reason']}; the license is now "
+                           f"{event['license_now']}, this snapshot was published under {event['tags'][revision]} "
+                           "and stays licensed so")
     return refusals, notices
 
 

@@ -256,3 +256,10 @@ def test_a_takedown_blocks_and_a_license_notice_does_not(tmp_path):
     withdrawn = withdrawn_inputs(warehouse, inputs)
     assert [(w["dataset_id"], w["requests"]) for w in withdrawn] == [("taken", ["T-1"])]
     assert withdrawn[0]["reason"].startswith("input taken (org/taken) was taken down on ")
+    # An input withdrawn and then restored on its main (publishable again) blocks nothing.
+    for action in ("withdraw", "restore"):
+        record_action(warehouse, PublicationAction(
+            dataset_id="noticed", repo_id="org/noticed", action=action, cause="license_change",
+            reason="the license changed", decided_by="policy default"), None, "r2")
+        blocked = [w["dataset_id"] for w in withdrawn_inputs(warehouse, inputs)]
+        assert blocked == (["noticed", "taken"] if action == "withdraw" else ["taken"])

@@ -2,7 +2,8 @@
 CC-BY-4.0 to CC-BY-NC-4.0 over unchanged data bytes. The next run decides again (a new decision, a new snapshot),
 publishes nothing new, and acts on what was published as the dataset's policy says: a license notice on the card
 (the default for Creative Commons) or the data withdrawn from main (a policy that withdraws); tags stay, `verify` of
-the old tag says which. A later run does not act again."""
+the old tag says which. A later run does not act again. When the license changes back over the same bytes, the
+decision is publish again for the very snapshot tagged: main is restored to it, once."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from huggingface_hub import DatasetCard, HfApi
+from huggingface_hub import DatasetCard, HfApi, hf_hub_download
 
 import licenses.policy
 from licenses import PolicyError, license_text, load_policy
@@ -180,3 +181,110 @@ def test_a_policy_file_with_an_unknown_action_is_refused_naming_it(tmp_path):
     assert after_publishing_rules(None, "x").upstream_gone.checks == 3
     assert json.dumps(after_publishing_rules({"upstream_gone": {"checks": 2, "min_span_hours": 6}}, "x")
                       .upstream_gone.__dict__) == '{"checks": 2, "min_span_hours": 6.0}'
+
+
+# The license returns: CC-BY-4.0, then CC-BY-NC-4.0, then CC-BY-4.0 again.
+
+RETURNS = {"back-notice": "default", "back-withdraw": "withdraw", "back-changed": "withdraw"}
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory):
+    """Over unchanged bytes the decision is publish again for the very snapshot already tagged; `back-changed`
+    comes back with new rows too, a new snapshot."""
+    root = tmp_path_factory.mktemp("license-returns")
+    policies = root / "policies"
+    shutil.copytree(licenses.policy.POLICY_DIR, policies)
+    withdraw_policy(policies)
+    entries = []
+    for dataset_id, policy in RETURNS.items():
+        folder = root / "data" / dataset_id
+        folder.mkdir(parents=True)
+        (folder / "counts.csv").write_text(ROWS)
+        (folder / "LICENSE").write_text(license_text("CC-BY-4.0"))
+        entries.append({"id": dataset_id, "title": f"Bird counts ({policy})", "format": "csv", "policy": policy,
+                        "citation": "Bird counts, Bird Count Society, 2026.", "key_columns": ["id"],
+                        "source": {"kind": "file", "path": f"data/{dataset_id}/counts.csv"}})
+    (root / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}))
+    namespace = f"back-{uuid.uuid4().hex[:8]}"
+    commits = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(licenses.policy, "POLICY_DIR", policies)
+        assert run(root, namespace)[0] == 0
+        tags = {dataset_id: tag for dataset_id, tag in query(
+            root, "SELECT dataset_id, published_tag FROM governance.snapshots WHERE published_tag IS NOT NULL")}
+        for dataset_id in RETURNS:
+            (root / "data" / dataset_id / "LICENSE").write_text(license_text("CC-BY-NC-4.0"))
+        run(root, namespace)
+        commits["acted"] = {dataset_id: main_commits(f"{namespace}/{dataset_id}") for dataset_id in RETURNS}
+        for dataset_id in RETURNS:
+            (root / "data" / dataset_id / "LICENSE").write_text(license_text("CC-BY-4.0"))
+        (root / "data" / "back-changed" / "counts.csv").write_text(ROWS + "4,40\n")
+        back = run(root, namespace)
+        commits["back"] = {dataset_id: main_commits(f"{namespace}/{dataset_id}") for dataset_id in RETURNS}
+        again = run(root, namespace)
+        yield {"root": root, "namespace": namespace, "tags": tags, "commits": commits, "back": back,
+               "again": again}
+
+
+def repo_file(repo_id: str, path: str, revision: str = "main") -> bytes:
+    return Path(hf_hub_download(repo_id, path, repo_type="dataset", revision=revision)).read_bytes()
+
+
+def tag_files(repo_id: str, revision: str) -> dict[str, str]:
+    """path -> the Hub's content id (the LFS sha256, else the git blob id) of every file at the revision."""
+    files = HfApi().list_repo_tree(repo_id, repo_type="dataset", revision=revision, recursive=True)
+    return {item.path: item.lfs.sha256 if item.lfs else item.blob_id for item in files
+            if hasattr(item, "blob_id") and item.path not in ("status.json", ".gitattributes")}
+
+
+@pytest.mark.parametrize("dataset_id", ["back-withdraw", "back-notice"])
+def test_the_license_back_over_the_same_bytes_restores_the_tagged_release_on_main_once(returned, dataset_id, capsys):
+    root, repo_id, tag = returned["root"], f"{returned['namespace']}/{dataset_id}", returned["tags"][dataset_id]
+    exit_code, out = returned["back"]
+    assert exit_code == 0, out
+    said = line(out, dataset_id)
+    assert f"published {repo_id}@{tag}; main restored since " in said and "publish again" in said
+    assert f"  {dataset_id}: unchanged since" not in out  # main moved: not "nothing republished"
+    assert [row[0] for row in query(root, "SELECT snapshot_id FROM governance.snapshots WHERE dataset_id = ?"
+                                          " AND published_tag IS NOT NULL", [dataset_id])] == [tag]
+    # One commit on main puts back what the tag holds: the data, the records and the card as published.
+    assert len(returned["commits"]["back"][dataset_id]) == len(returned["commits"]["acted"][dataset_id]) + 1
+    assert tag_files(repo_id, "main") == tag_files(repo_id, tag)
+    card = DatasetCard.load(repo_id, repo_type="dataset")
+    assert card.data.license == "cc-by-4.0" and "withdrawn" not in card.data.tags
+    assert "## Withdrawn" not in card.text and "## License notice" not in card.text
+    status = json.loads(repo_file(repo_id, "status.json"))
+    assert (status["status"], status["current_tag"]) == ("published", tag)
+    acted, restored = status["events"]
+    assert restored["action"] == "restore" and restored["cause"] == "license_change"
+    assert restored["tags"] == {tag: "CC-BY-4.0"} and restored["license_now"] == "CC-BY-4.0"
+    assert "publish again" in restored["reason"]
+    [(action, commit)] = query(root, "SELECT action, commit_oid FROM governance.withdrawals WHERE dataset_id = ?"
+                                     " AND action = 'restore'", [dataset_id])
+    assert commit == returned["commits"]["back"][dataset_id][0]
+    capsys.readouterr()
+    assert verify_main([repo_id, "--revision", tag]) == 0
+    out = capsys.readouterr().out
+    said = {"back-withdraw": "withdrawn", "back-notice": "license notice"}[dataset_id]
+    assert f"NOTICE: {said} on {acted['since']}" in out and f"restored on main on {restored['since']}" in out
+    assert "the license is now CC-BY-NC-4.0" not in out
+    # A later run finds main holding the release: no commit, nothing recorded again.
+    assert main_commits(repo_id) == returned["commits"]["back"][dataset_id]
+    assert line(returned["again"][1], dataset_id).endswith(f"published {repo_id}@{tag}")
+    assert query(root, "SELECT count(*) FROM governance.withdrawals WHERE dataset_id = ?", [dataset_id])[0][0] == 2
+
+
+def test_a_new_snapshot_published_after_a_withdrawal_is_current_on_main(returned, capsys):
+    root, repo_id, old_tag = returned["root"], f"{returned['namespace']}/back-changed", returned["tags"]["back-changed"]
+    [new_tag] = [row[0] for row in query(root, "SELECT published_tag FROM governance.snapshots WHERE dataset_id ="
+                                               " 'back-changed' AND published_tag IS NOT NULL AND published_tag != ?",
+                                         [old_tag])]
+    assert tag_files(repo_id, "main") == tag_files(repo_id, new_tag)
+    status = json.loads(repo_file(repo_id, "status.json"))
+    assert (status["status"], status["current_tag"]) == ("published", new_tag)
+    assert [event["action"] for event in status["events"]] == ["withdraw"]  # nothing restored: a new release
+    assert "## Withdrawn" not in DatasetCard.load(repo_id, repo_type="dataset").text
+    capsys.readouterr()
+    assert verify_main([repo_id, "--revision", new_tag]) == 0
+    assert main_commits(repo_id) == returned["commits"]["back"]["back-changed"]

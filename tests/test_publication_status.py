@@ -40,3 +40,28 @@ def test_the_last_action_on_the_whole_repo_is_its_state_and_every_event_is_liste
 def test_an_unknown_action_is_refused():
     with pytest.raises(ValueError, match="unknown publication action 'hide'"):
         action("hide")
+
+
+def test_a_restore_makes_the_repo_published_with_the_restored_tag_current_and_verify_says_what_it_lifted(tmp_path):
+    from pipelines.verify import status_verdict
+
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    record_action(warehouse, action("withdraw", license_now="CC-BY-NC-4.0",
+                                    tags={"penguins-1": "CC-BY-4.0", "penguins-2": "CC-BY-4.0"}), "c1", "run-1")
+    restore = action("restore", license_now="CC-BY-4.0", tags={"penguins-1": "CC-BY-4.0"})
+    withdrawn = recorded_actions(warehouse, "penguins")[0]
+    # penguins-2 was published last, before the withdrawal; the decision came back for penguins-1's bytes.
+    document = status_document([withdrawn], restore, published=("penguins-2", withdrawn.recorded_at.replace(
+        year=withdrawn.recorded_at.year - 1)))
+    assert (document["status"], document["current_tag"]) == ("published", "penguins-1")
+    refusals, notices = status_verdict(document, "penguins-1")
+    [notice] = notices
+    assert refusals == [] and notice.startswith("withdrawn on ") and "; restored on main on " in notice
+    # A notice after the restore is in force again, the one before it stays lifted.
+    renoticed = status_document([withdrawn, restore], action("notice", license_now="CC-BY-NC-4.0",
+                                                             tags={"penguins-1": "CC-BY-4.0"}))
+    refusals, notices = status_verdict(renoticed, "penguins-1")
+    assert renoticed["status"] == "license_notice" and refusals == []
+    assert "restored on main" in notices[0] and notices[1].startswith("license notice since ")
+    withdrawn_again = status_document([withdrawn, restore], action("withdraw", tags={"penguins-1": "CC-BY-4.0"}))
+    assert status_verdict(withdrawn_again, "penguins-1")[0][0].startswith("withdrawn on ")

@@ -2,7 +2,7 @@
 flagged, and nothing on the Hub changes (the tag still verifies); a 503 is an error that never counts; the same
 gone answer on the policy's consecutive checks spanning a day applies the after-publishing policy (a license notice
 for CC-BY-4.0); a steward's confirmation applies it at once (a withdrawal for a license outside the notice
-families)."""
+families); the upstream back with the same bytes restores main, once."""
 
 from __future__ import annotations
 
@@ -186,6 +186,24 @@ def test_a_stewards_confirmation_applies_the_policy_at_once(gone, capsys):
     capsys.readouterr()
     assert verify_main([repo_id, "--revision", gone["tags"]["counts-file"]]) == 1
     assert "withdrawn on" in capsys.readouterr().err
+
+
+def test_the_upstream_back_with_the_same_bytes_restores_main_once(gone, capsys):
+    root, repo_id, tag = gone["root"], f"{gone['namespace']}/counts-file", gone["tags"]["counts-file"]
+    (root / "data" / "counts.csv").write_bytes(ROWS)  # withdrawn by the steward's confirmation above
+    exit_code, out = run(root, gone["namespace"], "--dataset", "counts-file")
+    assert exit_code == 0 and f"published {repo_id}@{tag}; main restored since " in line(out, "counts-file"), out
+    assert "the upstream answers again with the same data" in out
+    assert set(HfApi().list_repo_files(repo_id, repo_type="dataset")) == set(
+        HfApi().list_repo_files(repo_id, repo_type="dataset", revision=tag)) | {"status.json"}
+    assert query(root, "SELECT action, cause FROM governance.withdrawals WHERE dataset_id = 'counts-file'"
+                       " ORDER BY recorded_at") == [("withdraw", "upstream_gone"), ("restore", "upstream_gone")]
+    capsys.readouterr()
+    assert verify_main([repo_id, "--revision", tag]) == 0
+    assert "; restored on main on " in capsys.readouterr().out
+    commits = main_commits(repo_id)
+    assert run(root, gone["namespace"], "--dataset", "counts-file")[0] == 0
+    assert main_commits(repo_id) == commits
 
 
 def test_a_confirmation_names_a_steward():
