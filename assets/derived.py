@@ -15,7 +15,7 @@ from assets.catalog import CatalogEntry
 from assets.contained_sql import UserSQLError, contained_connection, first_line, single_select
 from assets.evidence import Evidence
 from assets.fetch import FetchedSource, RawStore, utc_now
-from assets.publication_status import REPO_STATE, recorded_actions
+from assets.publication_status import REPO_STATE, last_publish, recorded_actions
 from assets.splits import snapshot_splits
 from assets.sql import sql_string
 from assets.warehouse import Warehouse
@@ -131,8 +131,11 @@ def withdrawn_inputs(warehouse: Warehouse, inputs: list[dict]) -> list[dict]:
     record keeps them, so the action on the derived dataset's own repo can name its cause (input_withdrawn)."""
     withdrawn = []
     for item in inputs:
+        # As status.json reads it: an action before the input's last publish no longer holds (a snapshot without
+        # the taken-down rows, say, was published over a withdrawal).
+        published = last_publish(warehouse, item["dataset_id"])
         whole_repo = [action for action in recorded_actions(warehouse, item["dataset_id"])
-                      if action.action in REPO_STATE]
+                      if action.action in REPO_STATE and (published is None or action.recorded_at >= published[1])]
         if whole_repo and whole_repo[-1].action in BLOCKING_ACTIONS:
             last = whole_repo[-1]
             withdrawn.append({

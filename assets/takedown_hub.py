@@ -4,6 +4,7 @@
   snapshots that hold them go and main's history is squashed (`HfApi.super_squash_history`); when main
   served them its data is withdrawn until a snapshot without them is published over it. status.json records it
   (removed tags, requests, the tag to use instead when there is one);
+- a derived dataset: its published snapshots built from an input snapshot a takedown purged go the same way;
 - the whole dataset: one commit leaves only a card saying so and status.json, then every tag goes and main's
   history is squashed.
 
@@ -61,32 +62,61 @@ def enforce_row_takedowns(context: dg.AssetExecutionContext, warehouse: Warehous
                            entry: CatalogEntry, snapshot_id: str) -> dict:
     """The purge the dataset's row takedowns call for, done once the snapshot without the rows (`snapshot_id`) is
     made, which checks each request against the data, and before it is checked: neither a failing check nor a
-    license decision that holds it back keeps the rows served. Returns what the snapshot's metadata says of the
-    takedowns."""
+    license decision that holds it back keeps the rows served. A derived dataset also purges what it built from an
+    input snapshot a takedown purged. Returns what the snapshot's metadata says of the takedowns."""
     requests = row_takedowns(entry)
-    if not requests:
+    if not requests and not entry.source.inputs:
         return {}
     older = warehouse.fetch_all(
         "SELECT * FROM governance.snapshots WHERE dataset_id = ? AND snapshot_id <> ? AND published_tag IS NOT NULL"
         " AND purged_at IS NULL ORDER BY created_at", [entry.id, snapshot_id])
-    holding = [row for row in older if holds_rows(row, requests)]
+    holding = [row for row in older if requests and holds_rows(row, requests)]
     ids = [request.request_id for request in requests]
+    inherited_ids, inherited = inherited_takedowns(warehouse, entry, older)
+    holding += [row for row in inherited if row not in holding]
+    ids += [request_id for request_id in inherited_ids if request_id not in ids]
+    if not ids:
+        return {}
     if not holding:  # the Hub is asked only when a published snapshot holds the rows: a done purge needs no token
         return {"takedowns": ids, "purged_tags": []}
     repo_id = hub.repo_id(entry.id)
     purged = hub_step(entry.id, f"purging the snapshots holding taken-down rows from {repo_id}", lambda: (
-        purge_published(hub.client(), warehouse, entry.id, repo_id, entry.title, snapshot_id, requests, holding,
+        purge_published(hub.client(), warehouse, entry.id, repo_id, entry.title, snapshot_id, ids, holding,
                         context.run_id)))
     context.log.warning(f"{entry.id}: takedown: tags {', '.join(purged)} removed, history squashed")
     return {"takedowns": ids, "purged_tags": purged}
 
 
+def inherited_takedowns(warehouse: Warehouse, entry: CatalogEntry,
+                        published: list[dict]) -> tuple[list[str], list[dict]]:
+    """A derived dataset's `published` snapshots built from an input snapshot that a takedown purged: what was
+    taken down from an input is taken down from what was built from it. Returns (the requests, those snapshots)."""
+    if not entry.source.inputs or not published:
+        return [], []
+    requests = warehouse.fetch_all("SELECT request_id, snapshots_purged FROM governance.takedowns WHERE"
+                                   " list_contains(?, dataset_id) ORDER BY request_id", [list(entry.source.inputs)])
+    purged_by = {snapshot_id: row["request_id"] for row in requests
+                 for snapshot_id in json.loads(row["snapshots_purged"] or "[]")}
+    records = {row["snapshot_id"]: row["record"] for row in warehouse.fetch_all(
+        "SELECT snapshot_id, record FROM governance.provenance WHERE list_contains(?, snapshot_id)",
+        [[row["snapshot_id"] for row in published]])} if purged_by else {}
+    ids, holding = [], []
+    for row in published:
+        built_from = [item["snapshot_id"] for item in json.loads(records.get(row["snapshot_id"]) or "{}")
+                      .get("derived_from", [])]
+        found = [purged_by[snapshot_id] for snapshot_id in built_from if snapshot_id in purged_by]
+        if found:
+            holding.append(row)
+            ids += [request_id for request_id in found if request_id not in ids]
+    return ids, holding
+
+
 def purge_published(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id: str, title: str, new_tag: str,
-                    requests: list[TakedownRequest], holding: list[dict], run_id: str) -> list[str]:
+                    ids: list[str], holding: list[dict], run_id: str) -> list[str]:
     """Purge the published snapshots `holding` the requests' rows: their tags go and main's history is squashed.
     When main serves one of them, its data is withdrawn in the same step (the card and status.json say why) until
-    the snapshot without the rows, `new_tag`, is published over it. Returns the tags removed."""
-    ids = [request.request_id for request in requests]
+    the snapshot without the rows, `new_tag`, is published over it. `ids`: the takedown requests that call for it.
+    Returns the tags removed."""
     tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type="dataset").tags}
     served = {tags.get(row["published_tag"]) or row["published_revision"] for row in holding}
     removed = [row["published_tag"] for row in holding]

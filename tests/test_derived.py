@@ -176,6 +176,41 @@ def test_an_input_withdrawn_blocks_the_derived_dataset(governed):
     assert "withdrawn on" in err.getvalue() and "input world-countries" in err.getvalue()
 
 
+def test_rows_taken_down_from_an_input_leave_what_was_built_from_it(tmp_path):
+    """A row takedown on an input purges the derived dataset's tags built from the purged input snapshot; the
+    derived dataset is built again from the input's snapshot without the rows and published, not left blocked."""
+    namespace = f"derived-td-{uuid.uuid4().hex[:8]}"
+    early = {"id": "co2-early", "title": "Mauna Loa CO2 before 1960", "description": "The first readings.",
+             "derived": {"query": 'SELECT "Date", "CO2" FROM "mauna-loa-co2" WHERE "Date" < \'1960-01-01\''}}
+    write_catalog(tmp_path, [INPUTS[0], early])
+    assert run(tmp_path, namespace)[0] == 0
+    repo_id = f"{namespace}/co2-early"
+    (first,) = [tag.name for tag in HfApi().list_repo_refs(repo_id, repo_type="dataset").tags]
+    (tmp_path / "takedowns").mkdir()
+    (tmp_path / "takedowns" / "td-9.yaml").write_text(yaml.safe_dump({
+        "id": "td-9", "requested_by": "Records office", "date": "2026-12-01", "dataset": "mauna-loa-co2",
+        "rows": {"where": "\"Date\" < '1959-01-01'"}}))
+    exit_code, out = run(tmp_path, namespace)
+    assert exit_code == 0, out
+    tags = [tag.name for tag in HfApi().list_repo_refs(repo_id, repo_type="dataset").tags]
+    assert first not in tags and len(tags) == 1
+    dates = query(tmp_path, f'SELECT min("Date") FROM snapshots."{tags[0]}"')[0][0]
+    assert str(dates) == "1959-01-01"
+    assert query(tmp_path, "SELECT decision FROM governance.datasets WHERE dataset_id = 'co2-early'") == [("publish",)]
+    for commit in HfApi().list_repo_commits(repo_id, repo_type="dataset"):
+        files = HfApi().list_repo_files(repo_id, repo_type="dataset", revision=commit.commit_id)
+        for path in (path for path in files if path.endswith(".parquet")):
+            local = hf_hub_download(repo_id, path, repo_type="dataset", revision=commit.commit_id,
+                                    cache_dir=tmp_path / "cache")
+            with duckdb.connect() as connection:
+                earliest = connection.execute(f"SELECT min(\"Date\") FROM '{local}'").fetchone()[0]
+            assert str(earliest) >= "1959-01-01"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert verify_main([repo_id, "--revision", first]) == 1
+    assert "td-9" in err.getvalue() and f"use {tags[0]}" in err.getvalue()
+
+
 @pytest.mark.parametrize("entries, failing, says", [
     ([{**DERIVED, "derived": {"query": 'SELECT * FROM "no-such-dataset"'}}], "co2-and-countries",
      "'no-such-dataset' is not in the catalog"),
