@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
-    from assets.publish import Release
+    from assets.release_push import Release
 
 HUB_FILES = {".gitattributes"}  # the Hub's plumbing, never a release's
 # What a restore says, by the cause of the action it lifts.

@@ -20,7 +20,8 @@ from assets import hub as hub_module
 from assets import DATA_FILE
 from assets.catalog import load_catalog
 from assets.hub import RetryPolicy, hub_error_message, with_retries
-from assets.publish import build_release, push_release
+from assets.publish import build_release
+from assets.release_push import push_release
 from assets.store import latest_checks
 from loopback_hub import HubServer
 from pipelines.local_services import environment
@@ -308,13 +309,13 @@ def test_a_snapshot_another_run_committed_but_did_not_tag_yet_is_tagged_and_a_su
     assert oid == next(branch.target_commit for branch in refs.branches if branch.name == "main")
     assert publish_commits(plain, "steward/levels") == [release.commit_message]
     # The other run's own tag call then finds the tag made here: a success too.
-    from assets.publish import tag_release
+    from assets.release_push import tag_release
 
     assert tag_release(plain, release, oid) == oid
 
 
 def test_a_tag_of_the_snapshot_id_on_other_files_is_refused_not_adopted(published, private_hub):
-    from assets.publish import PublishError
+    from assets.release_push import PublishError
 
     api = HfApi(endpoint=private_hub.url, token=os.environ["HF_TOKEN"])
     release = first_release(published, "steward/levels", private_hub.url)

@@ -21,7 +21,8 @@ from assets import shards
 from assets.catalog import load_catalog
 from assets.convert import file_sha256
 from assets.hub import with_retries
-from assets.publish import PublishError, build_release, push_release
+from assets.publish import build_release
+from assets.release_push import PublishError, push_release
 from assets.shards import ShardingError, contiguous_bounds, shard_bytes_for_commit
 from assets.splits import SplitFile, snapshot_splits
 from assets.store import latest_checks
