@@ -31,6 +31,7 @@ import dagster as dg
 from assets.catalog import CatalogEntry, load_catalog
 from assets.catalog_entry import SECRET_VARIABLE
 from assets.redaction import REDACTED, redact
+from assets.takedowns import dataset_takedowns, whole_dataset_request
 from assets.warehouse import Warehouse
 
 NAMESPACE_VARIABLE = "OPENLINEAGE_NAMESPACE"
@@ -160,6 +161,8 @@ class _Emission:
     def datasets(self, materialized: bool) -> StepDatasets:
         try:
             entry = load_catalog().get(self.step.dataset_id)
+            if whole_dataset_request(dataset_takedowns(entry.id)):  # taken down: nothing of it is read or written
+                return [], []
             return STEP_DATASETS[self.step.asset](self.warehouse, entry, self.context.run_id, materialized)
         except Exception as error:  # what is not recorded (yet) is left out; the step goes on either way
             self.context.log.debug(f"OpenLineage: datasets of {self.step.job_name} not known: {error}")

@@ -118,6 +118,18 @@ def test_a_further_run_of_the_main_command_fetches_and_writes_nothing(taken_down
     assert_only_the_takedown_card(taken_down["repo_id"])
 
 
+def test_its_lineage_events_name_no_dataset_read_or_written(taken_down, tmp_path):
+    from test_openlineage import file_transport, read_events
+
+    events = tmp_path / "events.jsonl"
+    with environment(**file_transport(events)):
+        assert run_main(["--dataset", "levels"]) == 0
+    completed = [event for event in read_events(events) if event["eventType"] == "COMPLETE"]
+    assert sorted(event["job"]["name"] for event in completed) == [
+        "hub_release.levels", "license_decision.levels", "raw_source.levels", "snapshot.levels"]
+    assert all(event["inputs"] == [] and event["outputs"] == [] for event in completed)
+
+
 def test_the_step_says_why_nothing_was_fetched_and_the_run_succeeds(taken_down):
     from pipelines.definitions import defs
 
