@@ -48,13 +48,15 @@ UNKNOWN_TERMS = Terms()
 
 def license_label(info: dict) -> str:
     """Short steward-readable identification of a license (a LicenseInfo or its recorded dict): SPDX id, else
-    name, else 'public domain', else 'custom terms' when words without a license name set the use, else
-    'unknown license'."""
+    name, else 'public domain', else 'custom terms' when words without a license name set the use or restrict
+    it (no redistribution, use restrictions), else 'unknown license'."""
     if info.get("spdx") or info.get("name"):
         return info.get("spdx") or info.get("name")
     if info.get("public_domain"):
         return "public domain"
-    return "custom terms" if info.get("use") not in (None, "unknown") else "unknown license"
+    custom = (info.get("use") not in (None, "unknown") or info.get("forbids_redistribution")
+              or info.get("use_restrictions"))
+    return "custom terms" if custom else "unknown license"
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ class LicenseInfo:
     @property
     def label(self) -> str:
         return license_label({"spdx": self.spdx, "name": self.name, "public_domain": self.public_domain,
-                              "use": self.use})
+                              "use": self.use, "forbids_redistribution": self.forbids_redistribution,
+                              "use_restrictions": self.use_restrictions})
 
     def with_terms(self, terms: Terms, **changes: object) -> LicenseInfo:
         return dataclasses.replace(self, **dataclasses.asdict(terms), **changes)

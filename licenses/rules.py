@@ -118,6 +118,7 @@ RESTRICTIONS = (
         rf"|\b(?:re ?distribution|redistributing|sharing|dissemination|republication|resale)\b"
         rf"(?: of [a-z ]{{0,40}}?)? (?:is |are )?{_PROHIBITED}"
         rf"|\bdo not {_REDISTRIBUTE}\b|\bno (?:re ?distribution|redistributing|sharing)\b"
+        r"|\bnot for (?:re ?distribution|resale)\b"
         r"|\binternal use only\b",
         NO_REDISTRIBUTION,
     ),

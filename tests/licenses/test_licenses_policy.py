@@ -132,6 +132,16 @@ def test_a_restricting_sentence_without_a_license_name_is_named_by_its_source_an
     assert not any("unknown license" in reason for reason in result.reasons)
 
 
+# The legend of the Wi-Fi Alliance license text in scancode-toolkit's license data (licensedcode), verbatim.
+@pytest.mark.parametrize("statement", ["Confidential not for redistribution", "Redistribution of this data is not "
+                                       "permitted.", "Copyright (c) 2019 Example Institute, who retains all rights."])
+def test_a_sentence_forbidding_redistribution_blocks_and_is_named_custom_terms(default, statement):
+    result = decide([signal("catalog", "CC-BY-4.0"), *restriction_signals("NOTICE", statement)], default)
+    assert result.decision == "blocked"
+    assert "NOTICE says custom terms (terms unknown, no redistribution)" in result.reasons[1]
+    assert not any("unknown license" in reason for reason in result.reasons)
+
+
 def test_a_note_added_to_a_license_text_is_quoted_and_the_license_named_as_narrowed(default):
     text = license_text("CC-BY-4.0") + "\n\nNote: the data may not be used commercially.\n"
     signals = [signal("catalog", "CC-BY-4.0"), signals_from_file("LICENSE", text.encode()),
