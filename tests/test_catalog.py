@@ -25,7 +25,10 @@ def test_bundled_catalog_covers_every_license_outcome():
     assert not catalog.problems
     assert len(catalog.entries) >= 5
     kinds = {entry.source.kind for entry in catalog.entries}
-    assert kinds == {"file", "http", "hub"}
+    assert kinds == {"file", "http", "hub", "derived"}
+    # The derived entry reads bundled entries under different licenses, so its license is a conjunction.
+    derived = [entry for entry in catalog.entries if entry.source.kind == "derived"]
+    assert all(len({catalog.get(name).license for name in entry.source.inputs}) > 1 for entry in derived)
     for entry in catalog.entries:
         folder = Path(entry.source.path).parent if entry.source.kind == "file" else None
         if folder:

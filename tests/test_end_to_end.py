@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from huggingface_hub import HfApi
 
+from assets.catalog import load_catalog
 from pipelines.local_services import environment
 from pipelines.run import main as run_main
 
@@ -19,6 +20,8 @@ EXPECTED = {  # dataset id -> (decision, SPDX, rows)
     "palmer-penguins-raw": ("publish", "CC0-1.0", 344),
     "mauna-loa-co2": ("publish", "CC-BY-4.0", 741),
     "world-countries": ("publish", "ODbL-1.0", 250),
+    # Derived from the two above: its license is theirs together.
+    "mauna-loa-co2-annual": ("publish", "CC-BY-4.0 AND ODbL-1.0", 60),
     "cloudflare-verified-bots": ("blocked", "CC-BY-NC-4.0", 705),
     "garden-sensor-fixture": ("quarantine", None, 24),
 }
@@ -84,6 +87,43 @@ def test_published_snapshot_loads_with_datasets_at_its_tag(governed):
     assert {"README.md", "provenance.json", "LICENSE", "data/train-00000-of-00001.parquet"} <= files
 
 
+def test_derived_bundled_dataset_is_published_under_its_inputs_licenses_together_and_names_them(governed):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard, hf_hub_download
+
+    tags = dict(query(governed, "SELECT dataset_id, published_tag FROM governance.snapshots"))
+    inputs = {"mauna-loa-co2": "CC-BY-4.0", "world-countries": "ODbL-1.0"}
+    repo_id, tag = f"{governed['namespace']}/mauna-loa-co2-annual", tags["mauna-loa-co2-annual"]
+
+    def published(name: str) -> Path:
+        return Path(hf_hub_download(repo_id, name, repo_type="dataset", revision=tag))
+
+    card = DatasetCard.load(published("README.md"))
+    # A conjunction has no Hub id: the card says `other`, names it and links the LICENSE holding both texts.
+    assert (card.data.license, card.data.license_name, card.data.license_link) == (
+        "other", "cc-by-4.0-and-odbl-1.0", "LICENSE")
+    assert card.data.source_datasets == [f"{governed['namespace']}/{dataset_id}@{tags[dataset_id]}"
+                                         for dataset_id in inputs]
+    assert "Share-alike (adaptations under the same license): yes" in card.text
+    record = json.loads(published("provenance.json").read_text())
+    assert [(item["dataset_id"], item["tag"], item["license"]) for item in record["derived_from"]] == [
+        (dataset_id, tags[dataset_id], spdx) for dataset_id, spdx in inputs.items()]
+    notice = published("NOTICE").read_text()
+    assert "Scripps CO2 Program" in notice and "Mohammed Le Doze" in notice
+    license_text = published("LICENSE").read_text()
+    assert "Attribution 4.0 International" in license_text and "Open Database License" in license_text
+
+    loaded = load_dataset(repo_id, revision=tag, split="train")
+    (co2_parquet,) = query(governed, "SELECT parquet_path FROM governance.snapshots WHERE dataset_id = ?",
+                           ["mauna-loa-co2"])[0]
+    with duckdb.connect() as connection:
+        complete_years = connection.execute(
+            'SELECT year("Date") AS year FROM read_parquet(?) GROUP BY 1 HAVING count(*) = 12 ORDER BY 1',
+            [co2_parquet]).fetchall()
+    assert [(row["year"],) for row in loaded] == complete_years
+    assert {(row["country_cca3"], row["country"]) for row in loaded} == {("USA", "United States")}
+
+
 def test_blocked_and_quarantined_datasets_never_reach_the_hub(governed):
     api = HfApi()
     for dataset_id in ("cloudflare-verified-bots", "garden-sensor-fixture"):
@@ -133,11 +173,17 @@ def test_second_run_on_unchanged_inputs_makes_no_snapshot_and_no_commit(governed
     commits_before = len(api.list_repo_commits(repo_id, repo_type="dataset"))
     snapshots_before = query(governed, "SELECT snapshot_id FROM governance.snapshots ORDER BY 1")
     raw_before = sorted(p.name for p in (governed["root"] / "raw").rglob("*") if p.is_file())
+    latest_sources = ("SELECT dataset_id, unchanged, raw_sha256 FROM governance.sources"
+                      " QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY checked_at DESC) = 1")
+    derived = {entry.id for entry in load_catalog().entries if entry.source.kind == "derived"}
+    derived_before = {row[0]: row[2] for row in query(governed, latest_sources) if row[0] in derived}
     assert run_main([]) == 0
     assert query(governed, "SELECT snapshot_id FROM governance.snapshots ORDER BY 1") == snapshots_before
     assert len(api.list_repo_commits(repo_id, repo_type="dataset")) == commits_before
     # Every kind of source (file, HTTP, Hub) was found unchanged upstream and not downloaded again.
-    checks = query(governed, "SELECT dataset_id, unchanged FROM governance.sources"
-                             " QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY checked_at DESC) = 1")
-    assert dict(checks) == {dataset_id: True for dataset_id in EXPECTED}
+    checks = {row[0]: row[1:] for row in query(governed, latest_sources)}
+    assert {dataset_id: checks[dataset_id][0] for dataset_id in set(EXPECTED) - derived} == {
+        dataset_id: True for dataset_id in set(EXPECTED) - derived}
+    # A derived dataset is made again every run: from the same input snapshots, the same bytes.
+    assert derived and {dataset_id: checks[dataset_id][1] for dataset_id in derived} == derived_before
     assert sorted(p.name for p in (governed["root"] / "raw").rglob("*") if p.is_file()) == raw_before
