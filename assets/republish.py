@@ -50,7 +50,8 @@ def restore_main(api: "HfApi", warehouse: Warehouse, dataset_id: str, release: "
     from huggingface_hub.hf_api import RepoFile
 
     lifted = action_in_force(warehouse, dataset_id)
-    if lifted is None or lifted.action not in ("notice", "withdraw"):
+    # A takedown's withdrawal is never lifted by a decision: only a snapshot without the rows replaces it.
+    if lifted is None or lifted.action not in ("notice", "withdraw") or lifted.cause not in RESTORED_BECAUSE:
         return None
     record = json.loads(dataset_row["decision_record"])
     _, tags = published_tags(warehouse, dataset_id)
