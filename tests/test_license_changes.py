@@ -56,14 +56,14 @@ def main_commits(repo_id: str) -> list[str]:
     return [commit.commit_id for commit in HfApi().list_repo_commits(repo_id, repo_type="dataset")]
 
 
-@pytest.fixture(scope="module")
-def changed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("license-changes")
+def bird_counts_catalog(root: Path, datasets: dict[str, str]) -> Path:
+    """A catalog of CC-BY-4.0 bird counts, one entry per dataset id under its policy (the bundled policies plus
+    `withdraw`); returns the policies folder."""
     policies = root / "policies"
     shutil.copytree(licenses.policy.POLICY_DIR, policies)
     withdraw_policy(policies)
     entries = []
-    for dataset_id, policy in DATASETS.items():
+    for dataset_id, policy in datasets.items():
         folder = root / "data" / dataset_id
         folder.mkdir(parents=True)
         (folder / "counts.csv").write_text(ROWS)
@@ -72,6 +72,13 @@ def changed(tmp_path_factory):
                         "citation": "Bird counts, Bird Count Society, 2026.", "key_columns": ["id"],
                         "source": {"kind": "file", "path": f"data/{dataset_id}/counts.csv"}})
     (root / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}))
+    return policies
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("license-changes")
+    policies = bird_counts_catalog(root, DATASETS)
     namespace = f"lic-{uuid.uuid4().hex[:8]}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(licenses.policy, "POLICY_DIR", policies)
@@ -193,19 +200,7 @@ def returned(tmp_path_factory):
     """Over unchanged bytes the decision is publish again for the very snapshot already tagged; `back-changed`
     comes back with new rows too, a new snapshot."""
     root = tmp_path_factory.mktemp("license-returns")
-    policies = root / "policies"
-    shutil.copytree(licenses.policy.POLICY_DIR, policies)
-    withdraw_policy(policies)
-    entries = []
-    for dataset_id, policy in RETURNS.items():
-        folder = root / "data" / dataset_id
-        folder.mkdir(parents=True)
-        (folder / "counts.csv").write_text(ROWS)
-        (folder / "LICENSE").write_text(license_text("CC-BY-4.0"))
-        entries.append({"id": dataset_id, "title": f"Bird counts ({policy})", "format": "csv", "policy": policy,
-                        "citation": "Bird counts, Bird Count Society, 2026.", "key_columns": ["id"],
-                        "source": {"kind": "file", "path": f"data/{dataset_id}/counts.csv"}})
-    (root / "catalog.yaml").write_text(yaml.safe_dump({"datasets": entries}))
+    policies = bird_counts_catalog(root, RETURNS)
     namespace = f"back-{uuid.uuid4().hex[:8]}"
     commits = {}
     with pytest.MonkeyPatch.context() as patch:
