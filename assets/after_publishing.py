@@ -40,8 +40,10 @@ class AfterPublishingOutcome:
         what = {"notice": f"license notice added on {action.repo_id} main since {when}",
                 "withdraw": f"withdrawn from {action.repo_id} main since {when} (data removed from main"
                             + (f" at takedown request {', '.join(action.requests)})" if action.requests else ")"),
-                "takedown": f"taken down from {action.repo_id} since {when}",
+                "takedown": f"taken down ({', '.join(action.requests)}) from {action.repo_id} since {when}",
                 "restore": f"main restored since {when}: {action.reason}"}[action.action]
+        if action.action == "takedown":  # its tags are gone with the rest
+            return f"{what}; tags removed: {', '.join(action.removed_tags)}" if action.removed_tags else what
         return f"{what}; tags kept: {tags}" if tags and action.action != "restore" else what
 
     def metadata(self) -> dict:

@@ -106,7 +106,9 @@ def taken_down_result(context: dg.AssetExecutionContext, request: TakedownReques
     """The step of a dataset taken down whole: a policy outcome, not a fault, so it succeeds (the snapshot step
     still deletes what the warehouse holds of the dataset, hub_release keeps its repo taken down) and says why."""
     status = f"taken down ({request.request_id}): {what}"
-    context.log.warning(f"{request.dataset_id}: {status}; {request.label}")
+    context.log.warning(f"{context.partition_key}: {status}; {request.label}"
+                        + (f", taking down its input {request.dataset_id}"
+                           if request.dataset_id != context.partition_key else ""))
     return dg.MaterializeResult(metadata={"status": status, "takedown_request": request.request_id,
                                           "takedown_file": request.file.name},
                                 data_version=dg.DataVersion(f"taken-down-{request.request_id}"))

@@ -183,7 +183,9 @@ def take_down_repo(api: "HfApi", warehouse: Warehouse, dataset_id: str, repo_id:
         action = PublicationAction(
             dataset_id=dataset_id, repo_id=repo_id, action="takedown", cause="takedown",
             reason=f"taken down at the request of {request.requested_by} ({request.requested_on}), request "
-                   f"{request.request_id}", decided_by=f"takedown request {request.request_id}",
+                   f"{request.request_id}" + (f" taking down its input {request.dataset_id}"
+                                              if request.dataset_id != dataset_id else ""),
+            decided_by=f"takedown request {request.request_id}",
             tags=published_licenses(warehouse, dataset_id, tags), removed_tags=sorted(tags),
             requests=[request.request_id])
         commit_on_main(api, warehouse, action, remove_data=True, title=title, run_id=run_id)

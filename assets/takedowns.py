@@ -119,10 +119,28 @@ def load_takedowns(catalog: Catalog) -> Takedowns:
 
 
 def dataset_takedowns(dataset_id: str) -> list[TakedownRequest]:
-    """The dataset's requests under the current catalog (raises TakedownError for a bad file naming it)."""
+    """The dataset's requests under the current catalog (raises TakedownError for a bad file naming it). A derived
+    dataset also has the request taking down whole any of its inputs, direct or not: what was taken down from an
+    input is taken down from what was built from it."""
     from assets.catalog import load_catalog
 
-    return load_takedowns(load_catalog()).for_dataset(dataset_id)
+    catalog = load_catalog()
+    takedowns = load_takedowns(catalog)
+    inputs = {entry.id: entry.source.inputs for entry in catalog.entries}
+    return takedowns.for_dataset(dataset_id) + inherited_takedowns(takedowns, inputs, dataset_id, set())
+
+
+def inherited_takedowns(takedowns: Takedowns, inputs: dict[str, tuple[str, ...]], dataset_id: str,
+                        seen: set[str]) -> list[TakedownRequest]:
+    """The whole-dataset requests of the dataset's inputs and of theirs."""
+    found = []
+    for input_id in inputs.get(dataset_id, ()):
+        if input_id not in seen:
+            seen.add(input_id)
+            found += [request for request in takedowns.requests if request.dataset_id == input_id
+                      and request.whole_dataset]
+            found += inherited_takedowns(takedowns, inputs, input_id, seen)
+    return found
 
 
 def row_takedowns(entry: CatalogEntry) -> list[TakedownRequest]:

@@ -211,6 +211,31 @@ def test_rows_taken_down_from_an_input_leave_what_was_built_from_it(tmp_path):
     assert "td-9" in err.getvalue() and f"use {tags[0]}" in err.getvalue()
 
 
+def test_an_input_taken_down_whole_takes_down_what_was_built_from_it(tmp_path):
+    namespace = f"derived-tw-{uuid.uuid4().hex[:8]}"
+    write_catalog(tmp_path, [*INPUTS, DERIVED])
+    assert run(tmp_path, namespace)[0] == 0
+    repo_id = f"{namespace}/co2-and-countries"
+    (published,) = [tag.name for tag in HfApi().list_repo_refs(repo_id, repo_type="dataset").tags]
+    (tmp_path / "takedowns").mkdir()
+    (tmp_path / "takedowns" / "td-w.yaml").write_text(yaml.safe_dump({
+        "id": "td-w", "requested_by": "Records office", "date": "2026-12-01", "dataset": "world-countries"}))
+    exit_code, out = run(tmp_path, namespace)
+    assert exit_code == 0, out
+    [derived_line] = [line for line in out.splitlines() if line.startswith("co2-and-countries ")]
+    assert "taken down (td-w)" in derived_line, derived_line
+    assert HfApi().list_repo_refs(repo_id, repo_type="dataset").tags == []
+    assert set(HfApi().list_repo_files(repo_id, repo_type="dataset")) <= {".gitattributes", "README.md",
+                                                                          "status.json"}
+    assert len(HfApi().list_repo_commits(repo_id, repo_type="dataset")) == 1
+    assert query(tmp_path, "SELECT count(*) FROM governance.snapshots WHERE dataset_id = 'co2-and-countries'"
+                           " AND purged_at IS NULL") == [(0,)]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert verify_main([repo_id, "--revision", published]) == 1
+    assert "td-w" in err.getvalue() and "its input world-countries" in err.getvalue()
+
+
 @pytest.mark.parametrize("entries, failing, says", [
     ([{**DERIVED, "derived": {"query": 'SELECT * FROM "no-such-dataset"'}}], "co2-and-countries",
      "'no-such-dataset' is not in the catalog"),
