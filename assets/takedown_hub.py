@@ -93,8 +93,8 @@ def inherited_takedowns(warehouse: Warehouse, entry: CatalogEntry,
     taken down from an input is taken down from what was built from it. Returns (the requests, those snapshots)."""
     if not entry.source.inputs or not published:
         return [], []
-    requests = warehouse.fetch_all("SELECT request_id, snapshots_purged FROM governance.takedowns WHERE"
-                                   " list_contains(?, dataset_id) ORDER BY request_id", [list(entry.source.inputs)])
+    # Any request's: a purged derived input's snapshots are listed under the request on its own input.
+    requests = warehouse.fetch_all("SELECT request_id, snapshots_purged FROM governance.takedowns ORDER BY request_id")
     purged_by = {snapshot_id: row["request_id"] for row in requests
                  for snapshot_id in json.loads(row["snapshots_purged"] or "[]")}
     records = {row["snapshot_id"]: row["record"] for row in warehouse.fetch_all(

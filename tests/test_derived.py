@@ -182,10 +182,14 @@ def test_rows_taken_down_from_an_input_leave_what_was_built_from_it(tmp_path):
     namespace = f"derived-td-{uuid.uuid4().hex[:8]}"
     early = {"id": "co2-early", "title": "Mauna Loa CO2 before 1960", "description": "The first readings.",
              "derived": {"query": 'SELECT "Date", "CO2" FROM "mauna-loa-co2" WHERE "Date" < \'1960-01-01\''}}
-    write_catalog(tmp_path, [INPUTS[0], early])
+    # and a derived dataset of that derived one
+    count = {"id": "co2-early-count", "title": "How many early readings", "description": "One row.",
+             "derived": {"query": 'SELECT count(*) AS readings FROM "co2-early"'}}
+    write_catalog(tmp_path, [INPUTS[0], early, count])
     assert run(tmp_path, namespace)[0] == 0
     repo_id = f"{namespace}/co2-early"
     (first,) = [tag.name for tag in HfApi().list_repo_refs(repo_id, repo_type="dataset").tags]
+    (first_count,) = [tag.name for tag in HfApi().list_repo_refs(f"{repo_id}-count", repo_type="dataset").tags]
     (tmp_path / "takedowns").mkdir()
     (tmp_path / "takedowns" / "td-9.yaml").write_text(yaml.safe_dump({
         "id": "td-9", "requested_by": "Records office", "date": "2026-12-01", "dataset": "mauna-loa-co2",
@@ -194,6 +198,8 @@ def test_rows_taken_down_from_an_input_leave_what_was_built_from_it(tmp_path):
     assert exit_code == 0, out
     tags = [tag.name for tag in HfApi().list_repo_refs(repo_id, repo_type="dataset").tags]
     assert first not in tags and len(tags) == 1
+    count_tags = [tag.name for tag in HfApi().list_repo_refs(f"{repo_id}-count", repo_type="dataset").tags]
+    assert first_count not in count_tags and len(count_tags) == 1
     dates = query(tmp_path, f'SELECT min("Date") FROM snapshots."{tags[0]}"')[0][0]
     assert str(dates) == "1959-01-01"
     assert query(tmp_path, "SELECT decision FROM governance.datasets WHERE dataset_id = 'co2-early'") == [("publish",)]
