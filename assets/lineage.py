@@ -160,8 +160,10 @@ class _Emission:
 
     def datasets(self, materialized: bool) -> StepDatasets:
         try:
-            entry = load_catalog().get(self.step.dataset_id)
-            if whole_dataset_request(dataset_takedowns(entry.id)):  # taken down: nothing of it is read or written
+            catalog = load_catalog()
+            entry = catalog.get(self.step.dataset_id)
+            # taken down whole: nothing of it is read or written any more
+            if whole_dataset_request(dataset_takedowns(entry.id, catalog)):
                 return [], []
             return STEP_DATASETS[self.step.asset](self.warehouse, entry, self.context.run_id, materialized)
         except Exception as error:  # what is not recorded (yet) is left out; the step goes on either way

@@ -98,5 +98,11 @@ def last_publish(warehouse: Warehouse, dataset_id: str) -> tuple[str, datetime] 
     return (row["published_tag"], row["published_at"]) if row else None
 
 
+def status_with(warehouse: Warehouse, action: PublicationAction) -> bytes:
+    """status.json for a commit carrying `action`: the recorded actions, this one, and the last publish."""
+    return status_bytes(status_document(recorded_actions(warehouse, action.dataset_id), action,
+                                        published=last_publish(warehouse, action.dataset_id)))
+
+
 def status_bytes(document: dict) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -34,7 +34,6 @@ def push_release(api: "HfApi", release: Release) -> tuple[str, bool]:
     landed is found unchanged and tagged. Another publisher of the same snapshot (a second run on the same
     warehouse) may get there first: its commit or tag is this publish's success, a different change on main is
     not overwritten. Returns (the tagged commit's oid, whether main moved to a new commit for it)."""
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
     from huggingface_hub.errors import HfHubHTTPError
 
     api.create_repo(release.repo_id, repo_type="dataset", private=release.private, exist_ok=True)
@@ -42,20 +41,28 @@ def push_release(api: "HfApi", release: Release) -> tuple[str, bool]:
     if tagged:
         return adopted_tag(api, release, tagged), False
     current = set(api.list_repo_files(release.repo_id, repo_type="dataset", revision=head))
-    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
-                  for path, content in release.files.items()]
-    operations += [CommitOperationDelete(path_in_repo=path) for path in sorted(current - set(release.files))
-                   if path not in KEPT_FILES]
-    # parent_commit: a change pushed to main meanwhile makes the Hub refuse this commit instead of it being lost.
     try:
-        commit = api.create_commit(release.repo_id, operations, repo_type="dataset", parent_commit=head,
-                                   commit_message=release.commit_message,
-                                   commit_description=release.commit_description)
+        oid = replace_files(api, release.repo_id, head, release.files, current, message=release.commit_message,
+                            description=release.commit_description)
     except HfHubHTTPError as error:
         if getattr(error.response, "status_code", None) != 412:
             raise
         return adopted_commit(api, release, error), False
-    return tag_release(api, release, commit.oid), commit.oid != head
+    return tag_release(api, release, oid), oid != head
+
+
+def replace_files(api: "HfApi", repo_id: str, head: str, files: dict[str, Path | bytes], current: set[str], *,
+                  message: str, description: str) -> str:
+    """One commit on main, on top of `head`, holding `files` and none of main's `current` others (the Hub's own
+    plumbing aside). A change pushed to main meanwhile makes the Hub refuse it (412) instead of it being lost.
+    Returns its oid."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content) for path, content in files.items()]
+    operations += [CommitOperationDelete(path_in_repo=path) for path in sorted(current - set(files))
+                   if path not in KEPT_FILES]
+    return api.create_commit(repo_id, operations, repo_type="dataset", parent_commit=head, commit_message=message,
+                             commit_description=description).oid
 
 
 def repo_refs(api: "HfApi", release: Release) -> tuple[str | None, str]:

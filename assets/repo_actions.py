@@ -6,15 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assets.publication_status import (
-    STATUS_FILE,
-    PublicationAction,
-    last_publish,
-    record_action,
-    recorded_actions,
-    status_bytes,
-    status_document,
-)
+from assets.publication_status import STATUS_FILE, PublicationAction, record_action, status_with
 from assets.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -33,10 +25,8 @@ def commit_action(api: "HfApi", warehouse: Warehouse, action: PublicationAction,
     the commit landed. Returns the commit's oid."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
-    document = status_document(recorded_actions(warehouse, action.dataset_id), action,
-                               published=last_publish(warehouse, action.dataset_id))
     operations = [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8")),
-                  CommitOperationAdd(path_in_repo=STATUS_FILE, path_or_fileobj=status_bytes(document))]
+                  CommitOperationAdd(path_in_repo=STATUS_FILE, path_or_fileobj=status_with(warehouse, action))]
     if remove_data:
         current = api.list_repo_files(action.repo_id, repo_type="dataset")
         operations += [CommitOperationDelete(path_in_repo=path) for path in sorted(current)

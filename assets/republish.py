@@ -13,15 +13,8 @@ from typing import TYPE_CHECKING
 
 from assets.after_publishing import AfterPublishingOutcome, action_in_force, published_tags
 from assets.convert import file_sha256
-from assets.publication_status import (
-    STATUS_FILE,
-    PublicationAction,
-    last_publish,
-    record_action,
-    recorded_actions,
-    status_bytes,
-    status_document,
-)
+from assets.publication_status import STATUS_FILE, PublicationAction, record_action, recorded_actions, status_with
+from assets.release_push import KEPT_FILES, Release, replace_files
 from assets.repo_actions import action_summary
 from assets.warehouse import Warehouse
 from licenses.info import license_label
@@ -30,9 +23,6 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
-    from assets.release_push import Release
-
-HUB_FILES = {".gitattributes"}  # the Hub's plumbing, never a release's
 # What a restore says, by the cause of the action it lifts.
 RESTORED_BECAUSE = {
     "license_change": "the license decision is publish again: {decision_reason}",
@@ -41,7 +31,7 @@ RESTORED_BECAUSE = {
 }
 
 
-def restore_main(api: "HfApi", warehouse: Warehouse, dataset_id: str, release: "Release", dataset_row: dict,
+def restore_main(api: "HfApi", warehouse: Warehouse, dataset_id: str, release: Release, dataset_row: dict,
                  run_id: str) -> AfterPublishingOutcome | None:
     """For a release whose tag already exists: when a notice or withdrawal is in force on the repo's main, one
     commit making main hold the release again, with status.json listing the restore. A main found holding it
@@ -67,12 +57,10 @@ def restore_main(api: "HfApi", warehouse: Warehouse, dataset_id: str, release: "
     if holds_files(on_main, {path: content for path, content in release.files.items() if path != STATUS_FILE}):
         record_action(warehouse, action, head, run_id)
         return AfterPublishingOutcome(action, None)
-    document = status_document(recorded_actions(warehouse, dataset_id), action,
-                               published=last_publish(warehouse, dataset_id))
-    files = {**release.files, STATUS_FILE: status_bytes(document)}
-    oid = commit_files(api, release.repo_id, head, files, set(on_main),
-                       message=f"Restore snapshot {release.tag}: {action.reason}"[:200],
-                       description=action_summary(action))
+    files = {**release.files, STATUS_FILE: status_with(warehouse, action)}
+    oid = replace_files(api, release.repo_id, head, files, set(on_main),
+                        message=f"Restore snapshot {release.tag}: {action.reason}"[:200],
+                        description=action_summary(action))
     record_action(warehouse, action, oid, run_id)
     return AfterPublishingOutcome(action, oid)
 
@@ -81,7 +69,7 @@ def holds_files(on_main: dict[str, "RepoFile"], files: dict[str, Path | bytes]) 
     """Whether main's files (path -> the Hub's tree entry, status.json aside) are exactly `files`, by the Hub's own
     content ids: the LFS sha256, else the git blob id. The small files are compared first: a withdrawal or a notice
     changed those."""
-    if set(on_main) - HUB_FILES - {STATUS_FILE} != set(files):
+    if set(on_main) - KEPT_FILES - {STATUS_FILE} != set(files):
         return False
     in_order = sorted(files.items(), key=lambda item: isinstance(item[1], Path))
     return all(same_content(on_main[path], content) for path, content in in_order)
@@ -93,18 +81,6 @@ def same_content(entry: "RepoFile", content: Path | bytes) -> bool:
         return entry.lfs.sha256 == sha256
     data = content.read_bytes() if isinstance(content, Path) else content
     return entry.blob_id == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def commit_files(api: "HfApi", repo_id: str, head: str, files: dict[str, Path | bytes], on_main: set[str], *,
-                 message: str, description: str) -> str:
-    """One commit on main, on top of `head` (a change pushed meanwhile makes the Hub refuse it), holding `files`
-    and nothing else of main's. Returns its oid."""
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-
-    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content) for path, content in files.items()]
-    operations += [CommitOperationDelete(path_in_repo=path) for path in sorted(on_main - set(files) - HUB_FILES)]
-    return api.create_commit(repo_id, operations, repo_type="dataset", parent_commit=head, commit_message=message,
-                             commit_description=description).oid
 
 
 def restored_in_run(warehouse: Warehouse, dataset_id: str, run_id: str) -> PublicationAction | None:

@@ -118,13 +118,13 @@ def load_takedowns(catalog: Catalog) -> Takedowns:
     return Takedowns(folder, tuple(requests), problems)
 
 
-def dataset_takedowns(dataset_id: str) -> list[TakedownRequest]:
+def dataset_takedowns(dataset_id: str, catalog: Catalog | None = None) -> list[TakedownRequest]:
     """The dataset's requests under the current catalog (raises TakedownError for a bad file naming it). A derived
     dataset also has the request taking down whole any of its inputs, direct or not: what was taken down from an
-    input is taken down from what was built from it."""
+    input is taken down from what was built from it. `catalog`: the current one, when the caller has it."""
     from assets.catalog import load_catalog
 
-    catalog = load_catalog()
+    catalog = catalog or load_catalog()
     takedowns = load_takedowns(catalog)
     inputs = {entry.id: entry.source.inputs for entry in catalog.entries}
     return takedowns.for_dataset(dataset_id) + inherited_takedowns(takedowns, inputs, dataset_id, set())
