@@ -30,6 +30,7 @@ from assets.takedown_rows import remove_taken_down_rows
 from assets.takedowns import dataset_takedowns, row_takedowns, whole_dataset_request
 from assets.warehouse import WAREHOUSE_POOL, Warehouse, as_json
 from assets.workfiles import held_folder, remove_stale
+from licenses.info import license_label
 
 READ_ONLY = 0o444
 
@@ -305,7 +306,7 @@ def license_summary(decision: dict) -> str:
     license_info = decision["license"]
     sign_off = decision.get("sign_off")
     lines = [
-        f"**{license_info.get('name') or license_info.get('spdx') or 'unknown'}**"
+        f"**{license_info.get('name') or license_label(license_info)}**"
         f" (SPDX `{license_info.get('spdx') or 'none'}`), use: {license_info.get('use')}, policy: {decision['policy']}",
         "",
         "Obligations:",

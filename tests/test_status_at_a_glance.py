@@ -123,3 +123,12 @@ def test_first_run_snapshot_metadata_holds_nothing_pending(instance):
         assert metadata["status"].value == "new snapshot"
         assert not [key for key, value in metadata.items() if "pending" in str(value.value)]
         assert "checks" not in metadata and "hub_url" not in metadata
+
+
+def test_the_snapshot_license_line_names_public_domain_not_unknown():
+    """statsmodels' macrodata says "This is public domain.": no SPDX id, no name; the steward reads public domain."""
+    from assets.store import license_summary
+
+    decision = {"license": {"spdx": None, "name": None, "public_domain": True, "use": "commercial"},
+                "policy": "default", "obligations": []}
+    assert license_summary(decision).startswith("**public domain** (SPDX `none`), use: commercial")
